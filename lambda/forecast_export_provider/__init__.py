@@ -1,0 +1,1 @@
+"""Amazon Forecast export custom resource provider (the Lambda handler)."""
