@@ -245,9 +245,8 @@ def _check_contract_rules(checker: _Checker, kind: ExportKind, properties: Mappi
         path = f"{kind.source_property}[{index}]" if kind.source_is_list else kind.source_property
         resource = arn.split(":", 5)[-1]
         if arn.count(":") >= 5 and not resource.startswith(kind.source_arn_resource_type + "/"):
-            checker.add(
-                path, arn, f"must be the ARN of a {kind.source_arn_resource_type} (…:{kind.source_arn_resource_type}/…)"
-            )
+            resource_type = kind.source_arn_resource_type
+            checker.add(path, arn, f"must be the ARN of a {resource_type} (...:{resource_type}/...)")
     if kind.source_is_list and isinstance(sources, list):
         plain = [arn for arn in sources if _is_string(arn) and not checker.skip(arn)]
         if len(set(plain)) != len(plain):
