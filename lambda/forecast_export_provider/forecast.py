@@ -1,0 +1,166 @@
+"""A thin Forecast client layer for the four export kinds.
+
+It takes its boto3 client from outside, speaks in terms of :class:`ExportKind`, and retries
+throttling (and Forecast's concurrent-job limit, and 5xx answers) with capped exponential backoff
+and full jitter, until a time limit that the caller sets.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore import xform_name
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
+from .kinds import ExportKind
+
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+    }
+)
+
+
+class Clock(Protocol):
+    """Time as the waiting code sees it; injectable so that tests and benchmarks can run hours fast."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class ForecastError(Exception):
+    """A Forecast error that retrying will not cure."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.code = code
+        self.message = message
+        super().__init__(f"{operation}: {code}: {message}")
+
+
+class OutOfTime(Exception):
+    """A transient error persisted until the time limit; carries the last error seen."""
+
+    def __init__(self, operation: str, last_error: str) -> None:
+        self.operation = operation
+        self.last_error = last_error
+        super().__init__(f"{operation} still failing at the time limit: {last_error}")
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with full jitter."""
+
+    base: float = 1.0
+    cap: float = 30.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+class ForecastExports:
+    """Create, describe, delete, stop, find and tag exports of any kind."""
+
+    def __init__(self, client: Any, clock: Clock, backoff: Backoff) -> None:
+        self.client = client
+        self.clock = clock
+        self.backoff = backoff
+        self.retry_until = float("inf")
+        """Transient errors are retried until this time on ``clock``; then :class:`OutOfTime`."""
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call one Forecast operation, retrying transient failures until ``retry_until``."""
+        method = getattr(self.client, xform_name(operation))
+        attempt = 0
+        while True:
+            try:
+                response: dict[str, Any] = method(**params)
+                return response
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "Unknown")
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                message = error.response.get("Error", {}).get("Message", str(error))
+                if code not in TRANSIENT_CODES and status < 500:
+                    raise ForecastError(operation, code, message) from None
+                last = f"{code}: {message}"
+            except (ConnectionError, HTTPClientError) as error:
+                last = f"{type(error).__name__}: {error}"
+            delay = self.backoff.delay(attempt)
+            attempt += 1
+            if self.clock.now() + delay >= self.retry_until:
+                raise OutOfTime(operation, last)
+            self.clock.sleep(delay)
+
+    def create(self, kind: ExportKind, request: Mapping[str, Any]) -> str:
+        return str(self.call(kind.create_operation, **request)[kind.arn_property])
+
+    def describe(self, kind: ExportKind, arn: str) -> dict[str, Any] | None:
+        """The export's description, or None when it does not exist."""
+        try:
+            return self.call(kind.describe_operation, **{kind.arn_property: arn})
+        except ForecastError as error:
+            if error.code == "ResourceNotFoundException":
+                return None
+            raise
+
+    def delete(self, kind: ExportKind, arn: str) -> None:
+        self.call(kind.delete_operation, **{kind.arn_property: arn})
+
+    def stop(self, arn: str) -> None:
+        self.call("StopResource", ResourceArn=arn)
+
+    def summaries(self, kind: ExportKind, source: str | None) -> Iterator[dict[str, Any]]:
+        """Every export of ``kind``, filtered by source where the List API can filter."""
+        params: dict[str, Any] = {}
+        if source is not None and kind.source_filter_key is not None:
+            params["Filters"] = [{"Key": kind.source_filter_key, "Value": source, "Condition": "IS"}]
+        while True:
+            page = self.call(kind.list_operation, **params)
+            yield from page.get(kind.list_key, [])
+            token = page.get("NextToken")
+            if not token:
+                return
+            params["NextToken"] = token
+
+    def find_by_name(self, kind: ExportKind, name: str, source: str) -> str | None:
+        """The ARN of the export of ``kind`` named ``name`` (under ``source``), if any."""
+        for summary in self.summaries(kind, source):
+            if summary.get(kind.name_property) == name:
+                return str(summary[kind.arn_property])
+        return None
+
+    def tags(self, arn: str) -> dict[str, str]:
+        tags = self.call("ListTagsForResource", ResourceArn=arn).get("Tags", [])
+        return {tag["Key"]: tag["Value"] for tag in tags}
+
+    def tag(self, arn: str, tags: Mapping[str, str]) -> None:
+        self.call("TagResource", ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    def untag(self, arn: str, keys: list[str]) -> None:
+        self.call("UntagResource", ResourceArn=arn, TagKeys=keys)
