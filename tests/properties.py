@@ -1,0 +1,131 @@
+"""Valid resource properties for each kind, and the bad inputs that tests feed the provider."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/forecast-export-writer"
+KMS_KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:forecast-export-provider"
+
+SOURCES: dict[str, tuple[str, Any]] = {
+    "Custom::ForecastExportJob": ("ForecastArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/demand"),
+    "Custom::PredictorBacktestExportJob": ("PredictorArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:predictor/demand"),
+    "Custom::ExplainabilityExport": ("ExplainabilityArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:explainability/why"),
+    "Custom::WhatIfForecastExport": (
+        "WhatIfForecastArns",
+        [
+            f"arn:aws:forecast:{REGION}:{ACCOUNT}:what-if-forecast/analysis/price_up",
+            f"arn:aws:forecast:{REGION}:{ACCOUNT}:what-if-forecast/analysis/price_down",
+        ],
+    ),
+}
+RESOURCE_TYPES = tuple(SOURCES)
+
+
+def valid_properties(resource_type: str = "Custom::ForecastExportJob", **extra: Any) -> dict[str, Any]:
+    """A complete, valid property set for one kind, as CloudFormation passes it."""
+    source_key, source = SOURCES[resource_type]
+    properties: dict[str, Any] = {
+        "ServiceToken": SERVICE_TOKEN,
+        source_key: copy.deepcopy(source),
+        "Destination": {"S3Config": {"Path": "s3://forecast-exports-bucket/exports/", "RoleArn": ROLE_ARN}},
+    }
+    properties.update(extra)
+    return properties
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One invalid property set and the property its error must name."""
+
+    id: str
+    change: Callable[[dict[str, Any]], None]
+    names: str
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(properties: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = properties
+        for key in parents:
+            target = target[key]
+        target[last] = value
+
+    return change
+
+
+def _drop(path: str) -> Callable[[dict[str, Any]], None]:
+    def change(properties: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = properties
+        for key in parents:
+            target = target[key]
+        del target[last]
+
+    return change
+
+
+def _tags(tags: list[dict[str, str]]) -> Callable[[dict[str, Any]], None]:
+    return _set("Tags", tags)
+
+
+LONG_ARN = f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/" + "f" * 250
+
+BAD_INPUTS: tuple[BadInput, ...] = (
+    BadInput("name-starts-with-digit", _set("ForecastExportJobName", "1export"), "ForecastExportJobName"),
+    BadInput("name-with-hyphen", _set("ForecastExportJobName", "my-export"), "ForecastExportJobName"),
+    BadInput("name-too-long", _set("ForecastExportJobName", "a" * 64), "ForecastExportJobName"),
+    BadInput("name-empty", _set("ForecastExportJobName", ""), "ForecastExportJobName"),
+    BadInput("source-not-forecast-arn", _set("ForecastArn", "arn:aws:s3:::bucket"), "ForecastArn"),
+    BadInput(
+        "source-is-a-predictor",
+        _set("ForecastArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:predictor/p"),
+        "ForecastArn",
+    ),
+    BadInput("source-too-long", _set("ForecastArn", LONG_ARN), "ForecastArn"),
+    BadInput("no-source", _drop("ForecastArn"), "ForecastArn"),
+    BadInput(
+        "two-sources",
+        _set("PredictorArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:predictor/p"),
+        "PredictorArn",
+    ),
+    BadInput("path-not-s3", _set("Destination.S3Config.Path", "https://bucket/prefix/"), "Destination.S3Config.Path"),
+    BadInput("path-bad-bucket", _set("Destination.S3Config.Path", "s3://Bad_Bucket/x/"), "Destination.S3Config.Path"),
+    BadInput("path-missing", _drop("Destination.S3Config.Path"), "Destination.S3Config.Path"),
+    BadInput(
+        "role-is-a-user",
+        _set("Destination.S3Config.RoleArn", f"arn:aws:iam::{ACCOUNT}:user/bob"),
+        "Destination.S3Config.RoleArn",
+    ),
+    BadInput("role-missing", _drop("Destination.S3Config.RoleArn"), "Destination.S3Config.RoleArn"),
+    BadInput(
+        "kms-alias-not-key",
+        _set("Destination.S3Config.KMSKeyArn", f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/exports"),
+        "Destination.S3Config.KMSKeyArn",
+    ),
+    BadInput("kms-not-an-arn", _set("Destination.S3Config.KMSKeyArn", "my-key"), "Destination.S3Config.KMSKeyArn"),
+    BadInput("format-json", _set("Format", "JSON"), "Format"),
+    BadInput("format-csv-prefix", _set("Format", "CSVX"), "Format"),
+    BadInput("destination-not-object", _set("Destination", "s3://bucket/"), "Destination"),
+    BadInput("too-many-tags", _tags([{"Key": f"k{i}", "Value": "v"} for i in range(51)]), "Tags"),
+    BadInput("tag-aws-prefix", _tags([{"Key": "aws:owner", "Value": "me"}]), "Tags[0].Key"),
+    BadInput("tag-aws-prefix-any-case", _tags([{"Key": "AWS:Owner", "Value": "me"}]), "Tags[0].Key"),
+    BadInput("tag-duplicate-key", _tags([{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}]), "Tags[1].Key"),
+    BadInput("tag-key-too-long", _tags([{"Key": "k" * 129, "Value": "v"}]), "Tags[0].Key"),
+    BadInput("tag-value-too-long", _tags([{"Key": "k", "Value": "v" * 257}]), "Tags[0].Value"),
+    BadInput("tag-key-bad-character", _tags([{"Key": "team#1", "Value": "v"}]), "Tags[0].Key"),
+    BadInput("tag-without-value", _tags([{"Key": "team"}]), "Tags[0].Value"),
+    BadInput("unknown-property", _set("Compression", "GZIP"), "Compression"),
+)
+
+
+def bad_properties(case: BadInput) -> dict[str, Any]:
+    properties = valid_properties()
+    case.change(properties)
+    return properties
