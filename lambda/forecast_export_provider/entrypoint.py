@@ -34,17 +34,19 @@ if not isinstance(LOG_LEVEL, int):
 logger = logging.getLogger(__name__)
 
 
-class SelfInvokingResource(CfnResource):  # type: ignore[misc]
+class SelfInvokingResource(CfnResource):
     """crhelper's resource with its EventBridge polling replaced by asynchronous self-invocation."""
 
     def _polling_init(self, event: dict[str, Any]) -> None:
         if self.Status == FAILED or self.PhysicalResourceId:
             self._send_response = True
             return
-        continue_in_new_invocation(event, self.Data, self._context)
+        continue_in_new_invocation(event, self.Data, self._context)  # type: ignore[attr-defined]
 
 
-helper = SelfInvokingResource(json_logging=True, log_level=LOG_LEVEL, boto_level="WARNING", sleep_on_delete=0)
+helper = SelfInvokingResource(
+    json_logging=True, log_level=logging.getLevelName(LOG_LEVEL), boto_level="WARNING", sleep_on_delete=0
+)
 # crhelper logs the whole event, pre-signed ResponseURL included, at DEBUG: never let it.
 logging.getLogger("crhelper").setLevel(max(logging.INFO, LOG_LEVEL))
 
@@ -82,7 +84,7 @@ def resume(event: dict[str, Any], context: Any) -> str | None:
 def handoff_time(lifecycle: Lifecycle, context: Any) -> float:
     """When this invocation must stop waiting and hand the request to the next one."""
     remaining = context.get_remaining_time_in_millis() / 1000.0
-    return lifecycle.clock.now() + remaining - min(HANDOFF_RESERVE_SECONDS, remaining / 4)
+    return float(lifecycle.clock.now() + remaining - min(HANDOFF_RESERVE_SECONDS, remaining / 4))
 
 
 def answer(outcome: Outcome) -> str | None:

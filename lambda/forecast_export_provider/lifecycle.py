@@ -175,7 +175,9 @@ class Lifecycle:
     def _update(self, request: Request, state: dict[str, Any]) -> Outcome | None:
         spec = parse(request.properties)
         current = request.physical_id
-        found = self.exports.describe(spec.kind, current) if spec.kind.is_export_arn(current) else None
+        found = None
+        if current is not None and spec.kind.is_export_arn(current):
+            found = self.exports.describe(spec.kind, current)
         if found is not None and found["Status"] not in DELETING:
             name = found[spec.kind.name_property]
             if self._keeps_name(spec, request, name) and not spec.differences(found):

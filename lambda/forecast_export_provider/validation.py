@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from .kinds import KINDS, SOURCE_PROPERTIES, ExportKind, kinds_in
 
@@ -106,7 +106,7 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
     )
 
 
-def _is_string(value: Any) -> bool:
+def _is_string(value: Any) -> TypeGuard[str]:
     return isinstance(value, str)
 
 
@@ -254,11 +254,11 @@ def _check_contract_rules(checker: _Checker, kind: ExportKind, properties: Mappi
 
     destination = properties.get("Destination")
     s3 = destination.get("S3Config") if isinstance(destination, Mapping) else None
-    path = s3.get("Path") if isinstance(s3, Mapping) else None
-    if _is_string(path) and not checker.skip(path) and path.startswith("s3://"):
-        bucket = path[len("s3://") :].split("/", 1)[0]
+    s3_path = s3.get("Path") if isinstance(s3, Mapping) else None
+    if _is_string(s3_path) and not checker.skip(s3_path) and s3_path.startswith("s3://"):
+        bucket = s3_path[len("s3://") :].split("/", 1)[0]
         if not S3_BUCKET.fullmatch(bucket) or ".." in bucket:
-            checker.add("Destination.S3Config.Path", path, "has an invalid bucket name; use s3://bucket/prefix/")
+            checker.add("Destination.S3Config.Path", s3_path, "has an invalid bucket name; use s3://bucket/prefix/")
 
     tags = properties.get("Tags")
     if isinstance(tags, list) and not checker.skip(tags):
