@@ -1,7 +1,116 @@
 #!/usr/bin/env python3
-"""Example app: one export destination and one export of each kind."""
+"""Example app: one export destination and one export of each kind.
+
+    cdk synth
+    cdk deploy --parameters ForecastArn=arn:aws:forecast:<region>:<account>:forecast/<name> \\
+               --parameters PredictorArn=... --parameters ExplainabilityArn=... \\
+               --parameters WhatIfForecastArns=<arn>,<arn>
+
+The parameters' defaults are syntactically valid placeholders, so that synthesis needs no input;
+deploying with them fails in Forecast, which knows no such resources.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
 import aws_cdk as cdk
 
-app = cdk.App()
-cdk.Stack(app, "ForecastExportsExample")
-app.synth()
+from constructs import Construct
+
+# Run from a checkout without installing: the construct library and the provider live in
+# constructs/ and lambda/ (an installed forecast-export-cdk is found first).
+_ROOT = Path(__file__).resolve().parent
+for _source_root in ("constructs", "lambda"):
+    if str(_ROOT / _source_root) not in sys.path:
+        sys.path.append(str(_ROOT / _source_root))
+
+from forecast_export_cdk import (  # noqa: E402
+    ExplainabilityExport,
+    ExportDestination,
+    ExportFormat,
+    ForecastExportJob,
+    PredictorBacktestExportJob,
+    WhatIfForecastExport,
+)
+
+_ARN_PATTERN = r"^arn:aws[a-z-]*:forecast:[a-z0-9-]+:\d{12}:{}/.+$"
+
+
+class ForecastExportsExample(cdk.Stack):
+    """One destination and one export of each of the four kinds."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
+        super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
+
+        def arn_parameter(name: str, resource_type: str, description: str) -> cdk.CfnParameter:
+            return cdk.CfnParameter(
+                self,
+                name,
+                type="String",
+                description=description,
+                default=f"arn:aws:forecast:us-east-1:111122223333:{resource_type}/example",
+                allowed_pattern=_ARN_PATTERN.replace("{}", resource_type),
+                constraint_description=f"must be the ARN of a Forecast {resource_type}",
+            )
+
+        forecast_arn = arn_parameter("ForecastArn", "forecast", "ARN of the forecast to export")
+        predictor_arn = arn_parameter(
+            "PredictorArn", "predictor", "ARN of the predictor whose backtest results to export"
+        )
+        explainability_arn = arn_parameter(
+            "ExplainabilityArn", "explainability", "ARN of the explainability resource to export"
+        )
+        what_if_arns = cdk.CfnParameter(
+            self,
+            "WhatIfForecastArns",
+            type="CommaDelimitedList",
+            description="ARNs of the what-if forecasts to export, separated by commas",
+            default="arn:aws:forecast:us-east-1:111122223333:what-if-forecast/example",
+        )
+
+        destination = ExportDestination(self, "Destination")
+
+        exports = {
+            "Forecast": ForecastExportJob(
+                self,
+                "ForecastExport",
+                forecast_arn=forecast_arn.value_as_string,
+                destination=destination,
+                tags={"project": "forecast-exports-example"},
+            ),
+            "PredictorBacktest": PredictorBacktestExportJob(
+                self,
+                "PredictorBacktestExport",
+                predictor_arn=predictor_arn.value_as_string,
+                destination=destination,
+                format=ExportFormat.PARQUET,
+            ),
+            "Explainability": ExplainabilityExport(
+                self,
+                "ExplainabilityExport",
+                explainability_arn=explainability_arn.value_as_string,
+                destination=destination,
+            ),
+            "WhatIfForecast": WhatIfForecastExport(
+                self,
+                "WhatIfForecastExport",
+                what_if_forecast_arns=what_if_arns.value_as_list,
+                destination=destination,
+            ),
+        }
+        for name, export in exports.items():
+            cdk.CfnOutput(self, f"{name}ExportArn", value=export.export_arn)
+            cdk.CfnOutput(self, f"{name}ExportPath", value=export.destination_path)
+        cdk.CfnOutput(self, "DestinationBucketName", value=destination.bucket.bucket_name)
+
+
+def main() -> None:
+    app = cdk.App()
+    ForecastExportsExample(app, "ForecastExportsExample")
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,413 @@
+"""One construct per Forecast export kind, all sharing one implementation driven by ``kinds.py``."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from aws_cdk import CustomResource, Duration, Fn, RemovalPolicy, Token
+from aws_cdk import aws_iam as iam
+from forecast_export_provider import kinds
+from forecast_export_provider.kinds import ExportKind
+from forecast_export_provider.validation import Problem, find_problems
+
+from constructs import Construct
+
+from ._checks import prefix_problems, raise_if_any, removal_policy_problems
+from .destination import ExportDestination
+from .provider import SERVICE_TIMEOUT_SECONDS, ForecastExportProvider
+
+
+class ExportFormat(enum.Enum):
+    """The format Forecast writes the exported files in."""
+
+    CSV = "CSV"
+    PARQUET = "PARQUET"
+
+
+@runtime_checkable
+class IForecastExport(Protocol):
+    """An export of any kind: one defined in this app or imported by ARN."""
+
+    @property
+    def export_arn(self) -> str: ...
+
+    @property
+    def export_name(self) -> str: ...
+
+
+class ImportedForecastExport(Construct):
+    """An export defined elsewhere, known by its ARN (see ``from_export_arn``)."""
+
+    def __init__(self, scope: Construct, id: str, *, kind: ExportKind, export_arn: str, export_name: str) -> None:
+        super().__init__(scope, id)
+        self.kind = kind
+        self._export_arn = export_arn
+        self._export_name = export_name
+
+    @property
+    def export_arn(self) -> str:
+        return self._export_arn
+
+    @property
+    def export_name(self) -> str:
+        return self._export_name
+
+
+def _safe_segment(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", text)[:48] or "export"
+
+
+class ForecastExportBase(Construct):
+    """The shared implementation of the four export constructs; use one of its subclasses.
+
+    Everything that differs between the kinds is read from the subclass's :attr:`KIND`.
+    """
+
+    KIND: ClassVar[ExportKind]
+    SOURCE_PROP: ClassVar[str]
+    """The construct prop that carries the source ARN(s), e.g. ``forecast_arn``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        source: str | Sequence[str],
+        destination: ExportDestination,
+        export_name: str | None = None,
+        prefix: str | None = None,
+        format: ExportFormat | str | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        kind = self.KIND
+        super().__init__(scope, id)
+
+        problems: list[str] = []
+        if not isinstance(destination, ExportDestination):
+            problems.append(f"destination must be an ExportDestination; got {type(destination).__name__}")
+        if prefix is not None:
+            problems += prefix_problems("prefix", prefix)
+        problems += removal_policy_problems("removal_policy", removal_policy)
+        if tags is not None and not isinstance(tags, Mapping):
+            problems.append(f"tags must be a mapping of key to value; got {type(tags).__name__}")
+            tags = None
+        source_is_list_token = kind.source_is_list and not isinstance(source, str) and Token.is_unresolved(list(source))
+        if kind.source_is_list and isinstance(source, str):
+            problems.append(f"{self.SOURCE_PROP} must be a list of ARNs; got the string {source!r}")
+        if not kind.source_is_list and not isinstance(source, str):
+            problems.append(f"{self.SOURCE_PROP} must be one ARN string; got {type(source).__name__}")
+        raise_if_any(f"{type(self).__name__} {self.node.path}", problems)
+
+        self.export_prefix: str = (
+            prefix if prefix is not None else f"{kind.arn_resource_type}/{_safe_segment(id)}-{self.node.addr[:8]}/"
+        )
+        """This export's key prefix, relative to the destination's ``prefix``."""
+        self.destination = destination
+        """Where this export writes."""
+        format_value = format.value if isinstance(format, ExportFormat) else format
+        properties: dict[str, Any] = {}
+        if export_name is not None:
+            properties[kind.name_property] = export_name
+        properties[kind.source_property] = (
+            (source if source_is_list_token else list(source)) if kind.source_is_list else source
+        )
+        s3_config: dict[str, str] = {
+            "Path": destination.s3_path(self.export_prefix),
+            "RoleArn": destination.role.role_arn,
+        }
+        if destination.encryption_key is not None:
+            s3_config["KMSKeyArn"] = destination.encryption_key.key_arn
+        properties["Destination"] = {"S3Config": s3_config}
+        if format_value is not None:
+            properties["Format"] = format_value
+        tag_items = list((tags or {}).items())
+        if tag_items:
+            properties["Tags"] = [{"Key": key, "Value": value} for key, value in tag_items]
+        found = find_problems(properties, skip=Token.is_unresolved)
+        raise_if_any(
+            f"{type(self).__name__} {self.node.path}",
+            [self._describe(problem, tag_items) for problem in found],
+        )
+
+        provider = ForecastExportProvider.of(self)
+        sources = [] if source_is_list_token else ([source] if isinstance(source, str) else list(source))
+        provider.grant_export(kind, sources, destination, source_is_list_token=source_is_list_token)
+
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type=kind.resource_type,
+            properties=properties,
+            removal_policy=removal_policy,
+            service_timeout=Duration.seconds(SERVICE_TIMEOUT_SECONDS),
+        )
+        """The custom resource (``Custom::...``) behind this export."""
+        # Policies that grant what the first request needs but that the resource does not
+        # reference: the function's self-invoke policy, the Forecast role's policy and the bucket
+        # policy. (The function, role, key and bucket are referenced, hence waited for anyway.)
+        self.resource.node.add_dependency(provider.invoke_policy, *destination.policies())
+
+    def _describe(self, problem: Problem, tag_items: Sequence[tuple[str, str]]) -> str:
+        kind = self.KIND
+        path = problem.property
+        root = re.split(r"[.\[]", path, maxsplit=1)[0]
+        index_match = re.match(r"([A-Za-z]+)\[(\d+)\](.*)", path)
+        if path.startswith("Destination.S3Config.Path"):
+            prop = "prefix"
+        elif path.startswith("Destination.S3Config.RoleArn"):
+            prop = "destination.role"
+        elif path.startswith("Destination.S3Config.KMSKeyArn"):
+            prop = "destination.encryption_key"
+        elif root == "Destination":
+            prop = "destination"
+        elif index_match and index_match.group(1) == "Tags":
+            position = int(index_match.group(2))
+            key = tag_items[position][0] if position < len(tag_items) else position
+            prop = f"tags[{key!r}]" + (" (value)" if index_match.group(3) == ".Value" else "")
+        elif index_match and index_match.group(1) == kind.source_property:
+            prop = f"{self.SOURCE_PROP}[{index_match.group(2)}]"
+        else:
+            prop = {
+                kind.name_property: "export_name",
+                kind.source_property: self.SOURCE_PROP,
+                "source": self.SOURCE_PROP,
+                "Format": "format",
+                "Tags": "tags",
+            }.get(root, root)
+        return f"{prop} ({path}) {problem.rule}; got {problem.value}"
+
+    @property
+    def kind(self) -> ExportKind:
+        return self.KIND
+
+    @property
+    def export_arn(self) -> str:
+        """The export's ARN (``Ref``)."""
+        return self.resource.ref
+
+    @property
+    def export_name(self) -> str:
+        """The export's name, given or generated (``Fn::GetAtt Name``)."""
+        return self.resource.get_att_string("Name")
+
+    @property
+    def status(self) -> str:
+        """The export's status once created, ``ACTIVE`` (``Fn::GetAtt Status``)."""
+        return self.resource.get_att_string("Status")
+
+    @property
+    def destination_path(self) -> str:
+        """The S3 path the export was written to (``Fn::GetAtt DestinationPath``)."""
+        return self.resource.get_att_string("DestinationPath")
+
+    @property
+    def source_arn(self) -> str:
+        """The source ARN; for what-if exports the ARNs joined by commas (``Fn::GetAtt SourceArn``)."""
+        return self.resource.get_att_string("SourceArn")
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read this export's files: ``s3:GetObject`` under its prefix,
+        ``s3:ListBucket`` limited to that prefix and ``kms:Decrypt`` on the destination key."""
+        return self.destination.grant_read(grantee, self.export_prefix)
+
+    @classmethod
+    def from_export_arn(
+        cls, scope: Construct, id: str, export_arn: str, *, export_name: str | None = None
+    ) -> ImportedForecastExport:
+        """Refer to an existing export of this kind by its ARN.
+
+        :param export_name: the export's name. Default: the last segment of a literal ARN; for an
+            ARN only known at deploy time, the segment the kind's ARN format puts the name in
+            (what-if forecast exports: required then).
+        """
+        kind = cls.KIND
+        if export_name is None:
+            if not Token.is_unresolved(export_arn):
+                if not kind.is_export_arn(export_arn):
+                    raise ValueError(
+                        f"{cls.__name__}.from_export_arn: {export_arn!r} is not the ARN of a {kind.title} "
+                        f"(arn:<partition>:forecast:<region>:<account>:{kind.arn_resource_type}/...)"
+                    )
+                export_name = export_arn.rsplit("/", 1)[-1]
+            elif kind.key in _NAME_SEGMENT:
+                export_name = Fn.select(_NAME_SEGMENT[kind.key], Fn.split("/", export_arn))
+            else:
+                raise ValueError(
+                    f"{cls.__name__}.from_export_arn: pass export_name with an ARN that is only known at deploy time"
+                )
+        return ImportedForecastExport(scope, id, kind=kind, export_arn=export_arn, export_name=export_name)
+
+
+# Where the name sits in the ARN's resource part split at "/" (``<type>/<source name>/<export
+# name>``) for the kinds whose exports are nested under their source's name.
+_NAME_SEGMENT = {
+    kinds.FORECAST_EXPORT.key: 2,
+    kinds.PREDICTOR_BACKTEST_EXPORT.key: 2,
+    kinds.EXPLAINABILITY_EXPORT.key: 2,
+}
+
+
+_COMMON_DOC = """
+    :param destination: the :class:`ExportDestination` to write to.
+    :param export_name: the export's name (``^[a-zA-Z][a-zA-Z0-9_]*$``, 1..63). Changing it replaces
+        the export. Default: the provider generates a unique, valid name.
+    :param prefix: key prefix of this export, relative to the destination's prefix; ``''`` or
+        ending in ``/``. Default: ``<export type>/<construct id>-<hash>/``, unique per construct.
+    :param format: :class:`ExportFormat` of the exported files. Default: Forecast's default, CSV.
+    :param tags: tags of the export in Forecast, key to value (at most 50; keys must not start with
+        ``aws:``). Changing them updates the export in place. Default: none.
+    :param removal_policy: what happens to the export in Forecast when it leaves the stack:
+        ``DESTROY`` deletes the export job (never the exported S3 objects, which stay in the
+        destination), ``RETAIN`` keeps it. Default: ``DESTROY``.
+"""
+
+
+class ForecastExportJob(ForecastExportBase):
+    """Exports a forecast to S3 (``Custom::ForecastExportJob``).
+
+    :param forecast_arn: ARN of the forecast to export.
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    KIND = kinds.FORECAST_EXPORT
+    SOURCE_PROP = "forecast_arn"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        forecast_arn: str,
+        destination: ExportDestination,
+        export_name: str | None = None,
+        prefix: str | None = None,
+        format: ExportFormat | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            source=forecast_arn,
+            destination=destination,
+            export_name=export_name,
+            prefix=prefix,
+            format=format,
+            tags=tags,
+            removal_policy=removal_policy,
+        )
+
+
+class PredictorBacktestExportJob(ForecastExportBase):
+    """Exports a predictor's backtest forecasts and accuracy metrics to S3
+    (``Custom::PredictorBacktestExportJob``).
+
+    :param predictor_arn: ARN of the predictor whose backtest results to export.
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    KIND = kinds.PREDICTOR_BACKTEST_EXPORT
+    SOURCE_PROP = "predictor_arn"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        predictor_arn: str,
+        destination: ExportDestination,
+        export_name: str | None = None,
+        prefix: str | None = None,
+        format: ExportFormat | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            source=predictor_arn,
+            destination=destination,
+            export_name=export_name,
+            prefix=prefix,
+            format=format,
+            tags=tags,
+            removal_policy=removal_policy,
+        )
+
+
+class ExplainabilityExport(ForecastExportBase):
+    """Exports an explainability resource to S3 (``Custom::ExplainabilityExport``).
+
+    :param explainability_arn: ARN of the explainability resource to export.
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    KIND = kinds.EXPLAINABILITY_EXPORT
+    SOURCE_PROP = "explainability_arn"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        explainability_arn: str,
+        destination: ExportDestination,
+        export_name: str | None = None,
+        prefix: str | None = None,
+        format: ExportFormat | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            source=explainability_arn,
+            destination=destination,
+            export_name=export_name,
+            prefix=prefix,
+            format=format,
+            tags=tags,
+            removal_policy=removal_policy,
+        )
+
+
+class WhatIfForecastExport(ForecastExportBase):
+    """Exports one or more what-if forecasts to S3 (``Custom::WhatIfForecastExport``).
+
+    :param what_if_forecast_arns: ARNs of the what-if forecasts to export (1 to 50), or a list
+        token such as a ``CommaDelimitedList`` parameter's ``value_as_list``.
+    """
+
+    __doc__ = (__doc__ or "") + _COMMON_DOC
+    KIND = kinds.WHAT_IF_FORECAST_EXPORT
+    SOURCE_PROP = "what_if_forecast_arns"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        what_if_forecast_arns: Sequence[str],
+        destination: ExportDestination,
+        export_name: str | None = None,
+        prefix: str | None = None,
+        format: ExportFormat | None = None,
+        tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            source=what_if_forecast_arns,
+            destination=destination,
+            export_name=export_name,
+            prefix=prefix,
+            format=format,
+            tags=tags,
+            removal_policy=removal_policy,
+        )

@@ -1,0 +1,210 @@
+"""The provider: one Lambda function per stack that backs every Forecast export custom resource."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from forecast_export_provider.kinds import ExportKind
+
+from constructs import Construct, IConstruct
+
+from ._asset import staged_asset_directory
+
+if TYPE_CHECKING:
+    from .destination import ExportDestination
+
+HANDLER = "forecast_export_provider.entrypoint.handler"
+TOTAL_WAIT_SECONDS = 3480
+"""How long the provider waits for one request, just under CloudFormation's hour."""
+POLL_INTERVAL_SECONDS = 12
+SERVICE_TIMEOUT_SECONDS = TOTAL_WAIT_SECONDS + 60
+"""Each custom resource's ``ServiceTimeout``: the provider's total wait plus a margin."""
+FUNCTION_TIMEOUT = Duration.seconds(900)
+FORECAST_SERVICE_PRINCIPAL = "forecast.amazonaws.com"
+
+
+class ForecastExportProvider(Construct):
+    """The Lambda function behind every Forecast export custom resource of a stack.
+
+    Use :meth:`of` to get the stack's single instance; the export constructs do so themselves.
+    Its role starts with permission to write its own logs and to invoke itself asynchronously;
+    each export then adds exactly the Forecast, ``iam:PassRole`` and KMS permissions its kind,
+    source and destination need.
+    """
+
+    ID = "ForecastExportProvider"
+    """The construct id of the singleton at the stack's top level."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self._granted_kinds: set[str] = set()
+
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
+        """The function's log group (one month retention, retained on stack deletion)."""
+
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Forecast export custom resource provider",
+        )
+        """The function's execution role."""
+        # Only the log group's own streams: no managed AWSLambdaBasicExecutionRole (logs:* on *).
+        self.log_group.grant_write(self.role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(staged_asset_directory()),
+            timeout=FUNCTION_TIMEOUT,
+            memory_size=256,
+            role=self.role,
+            log_group=self.log_group,
+            description="CloudFormation custom resource provider for Amazon Forecast export jobs",
+            environment={
+                "TOTAL_WAIT_SECONDS": str(TOTAL_WAIT_SECONDS),
+                "POLL_INTERVAL_SECONDS": str(POLL_INTERVAL_SECONDS),
+                "LOG_LEVEL": "INFO",
+            },
+        )
+        """The provider function; its ARN is every custom resource's ``ServiceToken``."""
+        # The CDK makes the function depend on its role and the role's policy; the role is also
+        # referenced by the function's Role property, so keep only the policy (cfn-lint W3005).
+        function_resource = self.function.node.default_child
+        assert isinstance(function_resource, lambda_.CfnFunction)
+        role_policy = self.role.node.find_child("DefaultPolicy").node.default_child
+        assert isinstance(role_policy, iam.CfnPolicy)
+        function_resource.add_override("DependsOn", [Stack.of(self).get_logical_id(role_policy)])
+        # The function continues long waits by invoking itself asynchronously; a continuation
+        # older than CloudFormation's hour is of no use, a crashed one is worth two more tries.
+        self.function.configure_async_invoke(max_event_age=Duration.hours(1), retry_attempts=2)
+
+        # Kept out of the role's default policy: the function depends on that policy, so a
+        # statement naming the function's ARN there would close a dependency cycle. Every custom
+        # resource depends on this policy, so the permission exists before the first invocation.
+        self.invoke_policy = iam.Policy(
+            self,
+            "SelfInvokePolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ContinueWaitByInvokingSelf",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[self.function.function_arn],
+                )
+            ],
+        )
+        """Lets the function invoke itself (``lambda:InvokeFunction`` on its own ARN only)."""
+
+    @property
+    def service_token(self) -> str:
+        """The function's ARN, the ``ServiceToken`` of the custom resources."""
+        return self.function.function_arn
+
+    @classmethod
+    def of(cls, scope: IConstruct) -> ForecastExportProvider:
+        """The provider of ``scope``'s stack, created on first use."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(cls.ID)
+        if existing is None:
+            return cls(stack, cls.ID)
+        if not isinstance(existing, ForecastExportProvider):
+            raise ValueError(f"the construct id {cls.ID!r} at the top of stack {stack.node.path} is taken")
+        return existing
+
+    def _forecast_arn(self, resource_type: str, resource_name: str = "*") -> str:
+        return Stack.of(self).format_arn(
+            service="forecast",
+            resource=resource_type,
+            resource_name=resource_name,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+
+    def grant_export(
+        self,
+        kind: ExportKind,
+        sources: Sequence[str],
+        destination: ExportDestination,
+        *,
+        source_is_list_token: bool = False,
+    ) -> None:
+        """Add what one export of ``kind`` needs to the role.
+
+        Per kind (once): Describe, Delete, StopResource (where the kind supports it) and the tag
+        actions on the kind's export ARNs, and the kind's List action (which has no resource type).
+        Per export: the Create action on its source ARN(s) (the resource type the Service
+        Authorization Reference names for Create), ``iam:PassRole`` on the destination role for
+        Forecast only, and ``kms:Decrypt``/``kms:GenerateDataKey`` on the destination key, which
+        Forecast checks against the caller when a request names a KMS key.
+        """
+        if kind.key not in self._granted_kinds:
+            self._granted_kinds.add(kind.key)
+            actions = [
+                f"forecast:{kind.describe_operation}",
+                f"forecast:{kind.delete_operation}",
+                "forecast:TagResource",
+                "forecast:UntagResource",
+                "forecast:ListTagsForResource",
+            ]
+            if kind.stoppable:
+                actions.append("forecast:StopResource")
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=sorted(actions), resources=[self._forecast_arn(kind.arn_resource_type)])
+            )
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[f"forecast:{kind.list_operation}"], resources=["*"])
+            )
+            self._acknowledge(
+                "Resource::*",
+                "Only the List actions of the export kinds (ListForecastExportJobs, ...) have '*': "
+                "the Service Authorization Reference gives them no resource type.",
+            )
+            self._acknowledge(
+                f"Resource::arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>:{kind.arn_resource_type}/*",
+                f"The provider creates {kind.title}s at run time under generated or user-given names; "
+                "Describe, Delete, StopResource and the tag actions are limited to that export "
+                "type in this account and region.",
+            )
+
+        if source_is_list_token:
+            # A list-valued token (e.g. a CommaDelimitedList parameter) cannot be expanded at synth
+            # time or merged with other ARNs, so Create is limited to the source type instead.
+            create_resources = [self._forecast_arn(kind.source_arn_resource_type)]
+            self._acknowledge(
+                f"Resource::arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>:"
+                f"{kind.source_arn_resource_type}/*",
+                f"The {kind.source_property} are a list known only at deploy time; "
+                f"{kind.create_operation} is limited to {kind.source_arn_resource_type} resources "
+                "in this account and region.",
+            )
+        else:
+            create_resources = list(sources)
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[f"forecast:{kind.create_operation}"], resources=create_resources)
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[destination.role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": FORECAST_SERVICE_PRINCIPAL}},
+            )
+        )
+        key = destination.encryption_key
+        if key is not None:
+            # Identical statements from several exports are merged by the policy document.
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn])
+            )
+
+    def _acknowledge(self, finding: str, reason: str) -> None:
+        """Acknowledge one cdk-nag finding on the role's default policy, the only place it arises."""
+        policy = self.role.node.find_child("DefaultPolicy")
+        Validations.of(policy).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason))
