@@ -1,0 +1,670 @@
+"""The test stand-ins behave like the services they replace."""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from crhelper.utils import _send_response
+
+from tests.standins.cfn_endpoint import ResponseEndpoint
+from tests.standins.events import load_event
+from tests.standins.forecast import ForecastStandIn
+from tests.standins.lambda_runtime import LambdaRuntime, stage_code
+from tests.standins.lambda_service import LambdaServiceStandIn
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FORECAST = f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/daily_demand"
+OTHER_FORECAST = f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/weekly_demand"
+PREDICTOR = f"arn:aws:forecast:{REGION}:{ACCOUNT}:predictor/demand_predictor"
+EXPLAINABILITY = f"arn:aws:forecast:{REGION}:{ACCOUNT}:explainability/demand_explainability"
+WHAT_IF = f"arn:aws:forecast:{REGION}:{ACCOUNT}:what-if-forecast/demand_analysis/price_cut"
+DESTINATION = {
+    "S3Config": {
+        "Path": "s3://forecast-exports-123456789012/daily/",
+        "RoleArn": "arn:aws:iam::123456789012:role/service-role/ForecastExportRole",
+    }
+}
+FAKE_CREDENTIALS = {
+    "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+    "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def forecast_client(endpoint_url: str, *, validate: bool = True) -> Any:
+    """A plain boto3 Forecast client; ``validate=False`` lets bad requests reach the server."""
+    return boto3.client(
+        "forecast",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}, parameter_validation=validate),
+        **FAKE_CREDENTIALS,
+    )
+
+
+def create_export(client: Any, name: str, source: str = FORECAST, **extra: Any) -> str:
+    response = client.create_forecast_export_job(
+        ForecastExportJobName=name, ForecastArn=source, Destination=DESTINATION, **extra
+    )
+    return str(response["ForecastExportJobArn"])
+
+
+def error_code(info: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(info.value.response["Error"]["Code"])
+
+
+def error_message(info: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(info.value.response["Error"]["Message"])
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def slow_forecast(clock: FakeClock) -> Iterator[ForecastStandIn]:
+    """A Forecast stand-in on a fake clock: 10 s pending, 100 s to ACTIVE, 20 s stop, 30 s delete."""
+    with ForecastStandIn(clock=clock, pending_seconds=10, duration=100, stop_seconds=20, delete_seconds=30) as service:
+        yield service
+
+
+# --------------------------------------------------------------------------- Forecast: wire and validation
+
+
+@pytest.mark.parametrize(
+    ("change", "member"),
+    [
+        ({"ForecastExportJobName": "1_starts_with_digit"}, "forecastExportJobName"),
+        ({"ForecastExportJobName": "a" * 64}, "forecastExportJobName"),
+        ({"Destination": None}, "destination"),
+        ({"Format": "JSON"}, "format"),
+        ({"Tags": [{"Key": "bad!key", "Value": "v"}]}, "tags.1.member.key"),
+        ({"Destination": {"S3Config": {"Path": "http://not-s3/", "RoleArn": "r"}}}, "destination.s3Config.path"),
+    ],
+)
+def test_forecast_rejects_requests_that_break_the_model(
+    forecast: ForecastStandIn, change: dict[str, Any], member: str
+) -> None:
+    params: dict[str, Any] = {"ForecastExportJobName": "ok_name", "ForecastArn": FORECAST, "Destination": DESTINATION}
+    params.update(change)
+    params = {k: v for k, v in params.items() if v is not None}
+    client = forecast_client(forecast.endpoint_url, validate=False)
+    with pytest.raises(ClientError) as info:
+        client.create_forecast_export_job(**params)
+    assert error_code(info) == "ValidationException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert f"'{member}'" in error_message(info)
+    assert forecast.jobs() == []
+
+
+def test_forecast_accepts_iam_role_arn_unicode_tags_and_the_unanchored_name_pattern(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    tags = [{"Key": "Kostenstelle ü", "Value": "Büro 7 / Nord = +@"}]
+    arn = create_export(client, "export_one", Format="PARQUET", Tags=tags)
+    assert arn == f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast-export-job/daily_demand/export_one"
+    # The model's Name pattern ^[a-zA-Z][a-zA-Z0-9_]* is unanchored at the end, as the stand-in applies it.
+    create_export(client, "export-two")
+    described = client.describe_forecast_export_job(ForecastExportJobArn=arn)
+    assert described["Format"] == "PARQUET"
+    assert described["Destination"] == DESTINATION
+    assert "Format" not in client.describe_forecast_export_job(
+        ForecastExportJobArn=arn.replace("export_one", "export-two")
+    )
+
+
+def test_forecast_rejects_unknown_members(forecast: ForecastStandIn) -> None:
+    body = {"ForecastExportJobName": "ok_name", "ForecastArn": FORECAST, "Destination": DESTINATION}
+    status, answer = post_raw(forecast, "CreateForecastExportJob", dict(body, Unexpected="x"))
+    assert (status, answer["__type"]) == (400, "ValidationException")
+    assert "'unexpected'" in answer["message"]
+    nested = dict(body, Destination={"S3Config": dict(DESTINATION["S3Config"], Bucket="b")})
+    status, answer = post_raw(forecast, "CreateForecastExportJob", nested)
+    assert "'destination.s3Config.bucket'" in answer["message"]
+    assert post_raw(forecast, "CreateForecastExportJob", body)[0] == 200
+
+
+def post_raw(
+    forecast: ForecastStandIn, operation: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """POST a JSON 1.1 request as botocore would frame it, without botocore's serializer."""
+    if headers is None:
+        headers = {"Authorization": f"AWS4-HMAC-SHA256 Credential=AKID/20240101/{REGION}/forecast/aws4_request, x"}
+    target = operation if "." in operation else f"AmazonForecast.{operation}"
+    request = urllib.request.Request(
+        forecast.endpoint_url + "/",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1", **headers},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_forecast_speaks_the_json_protocol_and_checks_the_signature_scope(
+    forecast: ForecastStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def post(target: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        return post_raw(forecast, target, {}, headers)
+
+    signed = {"Authorization": f"AWS4-HMAC-SHA256 Credential=AKID/20240101/{REGION}/forecast/aws4_request, x"}
+    assert post("AmazonForecast.ListForecastExportJobs", signed) == (200, {"ForecastExportJobs": []})
+    status, body = post("AmazonForecast.NoSuchOperation", signed)
+    assert (status, body["__type"]) == (400, "UnknownOperationException")
+    status, body = post("AmazonForecast.ListForecastExportJobs", {})
+    assert body["__type"] == "MissingAuthenticationTokenException"
+    wrong_region = {"Authorization": signed["Authorization"].replace(REGION, "eu-west-1")}
+    status, body = post("AmazonForecast.ListForecastExportJobs", wrong_region)
+    assert (status, body["__type"]) == (403, "InvalidSignatureException")
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_FORECAST", forecast.endpoint_url)
+    from_env = boto3.client("forecast", region_name=REGION, **FAKE_CREDENTIALS)
+    assert from_env.list_forecast_export_jobs()["ForecastExportJobs"] == []
+
+
+# --------------------------------------------------------------------------- Forecast: job states
+
+
+def test_forecast_states_follow_the_clock(slow_forecast: ForecastStandIn, clock: FakeClock) -> None:
+    client = forecast_client(slow_forecast.endpoint_url)
+    created = clock.now
+    arn = create_export(client, "timed")
+
+    def describe() -> dict[str, Any]:
+        return dict(client.describe_forecast_export_job(ForecastExportJobArn=arn))
+
+    assert describe()["Status"] == "CREATE_PENDING"
+    clock.advance(10)
+    assert describe()["Status"] == "CREATE_IN_PROGRESS"
+    clock.advance(89.9)
+    assert describe()["Status"] == "CREATE_IN_PROGRESS"
+    clock.advance(0.1)
+    final = describe()
+    assert final["Status"] == "ACTIVE"
+    assert "Message" not in final
+    assert final["CreationTime"].timestamp() == pytest.approx(created)
+    assert final["LastModificationTime"].timestamp() == pytest.approx(created + 100)
+
+
+def test_forecast_what_if_export_reports_estimated_time(slow_forecast: ForecastStandIn, clock: FakeClock) -> None:
+    client = forecast_client(slow_forecast.endpoint_url)
+    arn = client.create_what_if_forecast_export(
+        WhatIfForecastExportName="what_if_export", WhatIfForecastArns=[WHAT_IF], Destination=DESTINATION
+    )["WhatIfForecastExportArn"]
+    assert arn == f"arn:aws:forecast:{REGION}:{ACCOUNT}:what-if-forecast-export/what_if_export"
+    described = client.describe_what_if_forecast_export(WhatIfForecastExportArn=arn)
+    assert described["EstimatedTimeRemainingInMinutes"] == 2
+    assert described["WhatIfForecastArns"] == [WHAT_IF]
+
+
+def test_forecast_failure_gives_create_failed_with_message(clock: FakeClock) -> None:
+    def failure(kind: str, name: str) -> str | None:
+        return "AccessDeniedException: Forecast cannot write to the bucket" if name == "doomed" else None
+
+    with ForecastStandIn(clock=clock, duration=5, failure=failure) as service:
+        client = forecast_client(service.endpoint_url)
+        doomed = create_export(client, "doomed")
+        fine = create_export(client, "fine")
+        clock.advance(5)
+        failed = client.describe_forecast_export_job(ForecastExportJobArn=doomed)
+        assert failed["Status"] == "CREATE_FAILED"
+        assert failed["Message"] == "AccessDeniedException: Forecast cannot write to the bucket"
+        assert client.describe_forecast_export_job(ForecastExportJobArn=fine)["Status"] == "ACTIVE"
+
+
+def test_forecast_existing_arn_is_refused(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    create_export(client, "unique")
+    with pytest.raises(ClientError) as info:
+        create_export(client, "unique")
+    assert error_code(info) == "ResourceAlreadyExistsException"
+    # Same name under another forecast: another ARN, accepted.
+    create_export(client, "unique", source=OTHER_FORECAST)
+
+
+def test_forecast_stop_resource(slow_forecast: ForecastStandIn, clock: FakeClock) -> None:
+    client = forecast_client(slow_forecast.endpoint_url)
+    arn = create_export(client, "to_stop")
+    clock.advance(15)
+    client.stop_resource(ResourceArn=arn)
+    assert client.describe_forecast_export_job(ForecastExportJobArn=arn)["Status"] == "CREATE_STOPPING"
+    clock.advance(20)
+    stopped = client.describe_forecast_export_job(ForecastExportJobArn=arn)
+    assert stopped["Status"] == "CREATE_STOPPED"
+    with pytest.raises(ClientError) as info:
+        client.stop_resource(ResourceArn=arn)
+    assert error_code(info) == "InvalidInputException"
+
+    what_if = client.create_what_if_forecast_export(
+        WhatIfForecastExportName="not_stoppable", WhatIfForecastArns=[WHAT_IF], Destination=DESTINATION
+    )["WhatIfForecastExportArn"]
+    with pytest.raises(ClientError) as info:
+        client.stop_resource(ResourceArn=what_if)
+    assert error_code(info) == "InvalidInputException"
+
+
+def test_forecast_delete_lifecycle(slow_forecast: ForecastStandIn, clock: FakeClock) -> None:
+    client = forecast_client(slow_forecast.endpoint_url)
+    arn = create_export(client, "to_delete")
+    with pytest.raises(ClientError) as info:
+        client.delete_forecast_export_job(ForecastExportJobArn=arn)
+    assert error_code(info) == "ResourceInUseException"
+    clock.advance(100)
+    client.delete_forecast_export_job(ForecastExportJobArn=arn)
+    assert client.describe_forecast_export_job(ForecastExportJobArn=arn)["Status"] == "DELETE_PENDING"
+    with pytest.raises(ClientError) as info:
+        client.delete_forecast_export_job(ForecastExportJobArn=arn)
+    assert error_code(info) == "ResourceInUseException"
+    clock.advance(10)
+    assert client.describe_forecast_export_job(ForecastExportJobArn=arn)["Status"] == "DELETE_IN_PROGRESS"
+    clock.advance(20)
+    with pytest.raises(ClientError) as info:
+        client.describe_forecast_export_job(ForecastExportJobArn=arn)
+    assert error_code(info) == "ResourceNotFoundException"
+    for call in (
+        lambda: client.delete_forecast_export_job(ForecastExportJobArn=arn),
+        lambda: client.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
+    ):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert error_code(info) == "ResourceNotFoundException"
+    assert client.list_forecast_export_jobs()["ForecastExportJobs"] == []
+    (job,) = slow_forecast.jobs()
+    assert (job.status, job.deleted_at) == ("DELETED", clock.now)
+    assert slow_forecast.live_jobs() == []
+    # The name is free again once the job is gone.
+    assert create_export(client, "to_delete") == arn
+
+
+def test_forecast_delete_failure(clock: FakeClock) -> None:
+    with ForecastStandIn(clock=clock, duration=1, delete_seconds=1, delete_failure=lambda k, n: "bucket policy") as svc:
+        client = forecast_client(svc.endpoint_url)
+        arn = client.create_explainability_export(
+            ExplainabilityExportName="explained", ExplainabilityArn=EXPLAINABILITY, Destination=DESTINATION
+        )["ExplainabilityExportArn"]
+        clock.advance(1)
+        client.delete_explainability_export(ExplainabilityExportArn=arn)
+        clock.advance(1)
+        described = client.describe_explainability_export(ExplainabilityExportArn=arn)
+        assert (described["Status"], described["Message"]) == ("DELETE_FAILED", "bucket policy")
+
+
+# --------------------------------------------------------------------------- Forecast: lists, tags, limits
+
+
+def test_forecast_list_filters_and_pagination(clock: FakeClock) -> None:
+    with ForecastStandIn(clock=clock, duration=10, page_size=2) as service:
+        client = forecast_client(service.endpoint_url)
+        mine = [create_export(client, f"mine_{i}") for i in range(5)]
+        others = [create_export(client, f"other_{i}", source=OTHER_FORECAST) for i in range(2)]
+        clock.advance(10)
+        client.delete_forecast_export_job(ForecastExportJobArn=others[1])
+        clock.advance(1)  # the deleted job is gone
+
+        def listed(filters: list[dict[str, str]]) -> tuple[list[str], int]:
+            pages = list(client.get_paginator("list_forecast_export_jobs").paginate(Filters=filters))
+            return [s["ForecastExportJobArn"] for p in pages for s in p["ForecastExportJobs"]], len(pages)
+
+        arns, pages = listed([{"Key": "ForecastArn", "Value": FORECAST, "Condition": "IS"}])
+        assert sorted(arns) == sorted(mine)
+        assert pages == 3
+        assert listed([{"Key": "ForecastArn", "Value": FORECAST, "Condition": "IS_NOT"}])[0] == others[:1]
+        active, _ = listed([{"Key": "Status", "Value": "ACTIVE", "Condition": "IS"}])
+        assert sorted(active) == sorted(mine + others[:1])
+        summary = client.list_forecast_export_jobs(MaxResults=1)["ForecastExportJobs"][0]
+        assert set(summary) == {
+            "ForecastExportJobArn", "ForecastExportJobName", "Destination", "Status", "CreationTime",
+            "LastModificationTime",
+        }  # fmt: skip
+        with pytest.raises(ClientError) as info:
+            client.list_forecast_export_jobs(Filters=[{"Key": "PredictorArn", "Value": PREDICTOR, "Condition": "IS"}])
+        assert error_code(info) == "InvalidInputException"
+        with pytest.raises(ClientError) as info:
+            client.list_forecast_export_jobs(NextToken="bm90LWEtdG9rZW4=")
+        assert error_code(info) == "InvalidNextTokenException"
+
+        client.create_explainability_export(
+            ExplainabilityExportName="explained", ExplainabilityArn=EXPLAINABILITY, Destination=DESTINATION
+        )
+        by_source = client.list_explainability_exports(
+            Filters=[{"Key": "ResourceArn", "Value": EXPLAINABILITY, "Condition": "IS"}]
+        )["ExplainabilityExports"]
+        assert [s["ExplainabilityExportName"] for s in by_source] == ["explained"]
+
+
+def test_forecast_tags(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    arn = create_export(client, "tagged", Tags=[{"Key": "team", "Value": "a"}, {"Key": "env", "Value": "dev"}])
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "prod"}, {"Key": "extra", "Value": ""}])
+    client.untag_resource(ResourceArn=arn, TagKeys=["team", "never-there"])
+    tags = client.list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"env": "prod", "extra": ""}
+    assert forecast.job(arn).tags == {"env": "prod", "extra": ""}
+    with pytest.raises(ClientError) as info:
+        client.tag_resource(ResourceArn=arn, Tags=[{"Key": "AWS:reserved", "Value": "x"}])
+    assert error_code(info) == "InvalidInputException"
+    with pytest.raises(ClientError) as info:
+        client.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(49)])
+    assert error_code(info) == "LimitExceededException"
+
+
+def test_forecast_concurrency_cap() -> None:
+    with ForecastStandIn(duration=math.inf, max_concurrent_per_kind=2) as service:
+        client = forecast_client(service.endpoint_url)
+        create_export(client, "first")
+        create_export(client, "second")
+        with pytest.raises(ClientError) as info:
+            create_export(client, "third")
+        assert error_code(info) == "LimitExceededException"
+        assert "concurrent job limit" in error_message(info)
+        # Another kind has its own limit.
+        client.create_predictor_backtest_export_job(
+            PredictorBacktestExportJobName="backtest", PredictorArn=PREDICTOR, Destination=DESTINATION
+        )
+        assert service.max_concurrency("forecast_export") == 2
+        assert service.max_concurrency("predictor_backtest_export") == 1
+        assert service.count("CreateForecastExportJob") == 2
+        assert service.count("CreateForecastExportJob", errors=True) == 3
+
+
+def test_forecast_throttling_and_server_errors_follow_the_seeded_rates() -> None:
+    with ForecastStandIn(throttle_rate=0.3, seed=7) as service:
+        client = forecast_client(service.endpoint_url)
+        codes = []
+        for _ in range(200):
+            try:
+                client.list_forecast_export_jobs()
+                codes.append(None)
+            except ClientError as error:
+                codes.append(error.response["Error"]["Code"])
+                assert error.response["Error"]["Message"] == "Rate exceeded"
+        assert set(codes) == {None, "ThrottlingException"}
+        assert 40 <= codes.count("ThrottlingException") <= 80
+        service.throttle_rate = 0.0
+        service.server_error_rate = 1.0
+        with pytest.raises(ClientError) as info:
+            client.list_forecast_export_jobs()
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+        service.server_error_rate = 0.0
+        assert service.count("ListForecastExportJobs", errors=True) == 201
+
+
+def test_forecast_after_create_runs_before_the_response() -> None:
+    seen: list[tuple[str, str, int, float]] = []
+
+    def after_create(kind: str, arn: str) -> None:
+        seen.append((kind, arn, len(service.live_jobs()), time.monotonic()))
+        time.sleep(0.3)
+
+    with ForecastStandIn(after_create=after_create) as service:
+        client = forecast_client(service.endpoint_url)
+        arn = create_export(client, "hooked")
+        returned = time.monotonic()
+    ((kind, hooked_arn, live, at),) = seen
+    assert (kind, hooked_arn, live) == ("forecast_export", arn, 1)
+    assert returned - at >= 0.3
+
+
+# --------------------------------------------------------------------------- CloudFormation response endpoint
+
+
+def test_response_endpoint_receives_crhelper_responses(response_endpoint: ResponseEndpoint) -> None:
+    event = load_event("create")
+    url = response_endpoint.new_response_url(event["StackId"], event["LogicalResourceId"], event["RequestId"])
+    assert url != response_endpoint.new_response_url(event["StackId"], event["LogicalResourceId"], event["RequestId"])
+    assert "/cloudformation-custom-resource-response-useast1/arn%3Aaws%3Acloudformation" in url
+    assert len(response_endpoint.secret_of(url)) == 64
+    body = {
+        "Status": "SUCCESS",
+        "PhysicalResourceId": "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/a/b",
+        "StackId": event["StackId"],
+        "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"],
+        "Reason": "",
+        "Data": {"Status": "ACTIVE"},
+    }
+    _send_response(url, body, ssl_verify=response_endpoint.ca_bundle_path)
+    assert response_endpoint.wait_for_response(url, timeout=5) == body
+    assert response_endpoint.violations == []
+
+    too_long = dict(body, Status="FAILED", Reason="x" * 5000)
+    _send_response(url, too_long, ssl_verify=response_endpoint.ca_bundle_path)
+    assert len(response_endpoint.responses(url)) == 2
+    assert any("4096" in v for v in response_endpoint.violations)
+
+
+def test_response_endpoint_refuses_unknown_urls_and_times_out(response_endpoint: ResponseEndpoint) -> None:
+    url = response_endpoint.new_response_url("stack", "Logical", "request")
+    forged = url.replace(response_endpoint.secret_of(url), "0" * 64)
+    _send_response(forged, {"Status": "SUCCESS"}, ssl_verify=response_endpoint.ca_bundle_path)
+    assert response_endpoint.rejected
+    with pytest.raises(TimeoutError, match="Logical"):
+        response_endpoint.wait_for_response(url, timeout=0.2)
+
+
+# --------------------------------------------------------------------------- Lambda Invoke
+
+
+def lambda_client(endpoint_url: str) -> Any:
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        config=Config(retries={"total_max_attempts": 1}),
+        **FAKE_CREDENTIALS,
+    )
+
+
+def test_lambda_service_accepts_async_invoke(lambda_service: LambdaServiceStandIn) -> None:
+    received: list[bytes] = []
+    arn = lambda_service.register("provider", received.append)
+    client = lambda_client(lambda_service.endpoint_url)
+    for name in ("provider", f"{ACCOUNT}:function:provider", arn, f"{arn}:$LATEST"):
+        response = client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
+        assert response["StatusCode"] == 202
+    assert received == [b'{"n": 1}'] * 4
+
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="provider", InvocationType="Event", Payload=json.dumps({"x": "a" * 262_144}))
+    assert error_code(info) == "RequestTooLargeException"
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="missing", InvocationType="Event", Payload=b"{}")
+    assert error_code(info) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName=arn.replace(REGION, "eu-west-1"), InvocationType="Event", Payload=b"{}")
+    assert error_code(info) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="bad name!", InvocationType="Event", Payload=b"{}")
+    assert error_code(info) == "ValidationException"
+    with pytest.raises(ClientError) as info:
+        client.invoke(FunctionName="provider", InvocationType="Event", Payload=b"not json")
+    assert error_code(info) == "InvalidRequestContentException"
+    assert len(received) == 4
+    assert [r.status for r in lambda_service.invocations][:4] == [202] * 4
+
+
+# --------------------------------------------------------------------------- Lambda runtime
+
+HANDLER = textwrap.dedent(
+    """
+    import json, logging, os, sys, time
+
+    logger = logging.getLogger()
+    logger.setLevel(logging.INFO)
+
+
+    def handler(event, context):
+        logger.info("mode %s", event["mode"])
+        mode = event["mode"]
+        if mode == "raise":
+            raise RuntimeError("handler failed on purpose")
+        if mode == "sleep":
+            time.sleep(30)
+        if mode == "sleep_once":
+            marker = os.path.join(event["dir"], "started")
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                time.sleep(30)
+        if mode == "crhelper":
+            import crhelper
+        if mode == "self_invoke" and not event.get("again"):
+            import boto3
+            boto3.client("lambda").invoke(
+                FunctionName=context.invoked_function_arn,
+                InvocationType="Event",
+                Payload=json.dumps(dict(event, again=True)),
+            )
+        return {
+            "env": sorted(os.environ),
+            "path": sys.path,
+            "remaining": context.get_remaining_time_in_millis(),
+            "arn": context.invoked_function_arn,
+            "request_id": context.aws_request_id,
+        }
+    """
+)
+
+
+@pytest.fixture
+def code_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "code"
+    directory.mkdir()
+    (directory / "app.py").write_text(HANDLER)
+    return directory
+
+
+def test_lambda_runtime_returns_and_isolates(code_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARENT_ONLY_VARIABLE", "must not leak")
+    with LambdaRuntime(
+        code_dir=code_dir, handler="app.handler", environment={"LOG_LEVEL": "DEBUG"}, timeout_seconds=10
+    ) as runtime:
+        invocation = runtime.invoke({"mode": "return"})
+    assert invocation.succeeded
+    result = invocation.result
+    assert "PARENT_ONLY_VARIABLE" not in result["env"]
+    assert {"LOG_LEVEL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_LAMBDA_FUNCTION_NAME"} <= set(result["env"])
+    assert not any("site-packages" in entry for entry in result["path"])
+    assert result["path"][0] == str(code_dir.resolve())
+    assert 0 < result["remaining"] <= 10_000
+    assert result["arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:forecast-export-provider"
+    assert "[INFO]\t" in invocation.log and f"\t{result['request_id']}\tmode return" in invocation.log
+    with pytest.raises(ValueError, match="AWS_REGION"):
+        LambdaRuntime(code_dir=code_dir, handler="app.handler", environment={"AWS_REGION": "eu-west-1"})
+
+
+def test_lambda_runtime_retries_errors_with_the_same_request(code_dir: Path) -> None:
+    with LambdaRuntime(code_dir=code_dir, handler="app.handler", timeout_seconds=10, retry_delay_seconds=0) as rt:
+        rt.invoke_async({"mode": "raise"})
+        rt.wait_idle(timeout=15)
+        invocations = rt.invocations
+    assert [i.attempt for i in invocations] == [0, 1, 2]
+    assert len({i.request_id for i in invocations}) == 1
+    assert all(i.exit_code == 1 and i.error_type == "RuntimeError" for i in invocations)
+    assert '"errorType": "RuntimeError"' in rt.logs
+    assert rt.invocation_count == 3
+
+
+def test_lambda_runtime_kills_at_timeout_and_retries(code_dir: Path) -> None:
+    with LambdaRuntime(
+        code_dir=code_dir, handler="app.handler", timeout_seconds=1.0, max_async_retries=1, retry_delay_seconds=0
+    ) as runtime:
+        runtime.invoke_async({"mode": "sleep"})
+        with pytest.raises(TimeoutError, match="running"):
+            runtime.wait_idle(timeout=0.3)
+        runtime.wait_idle(timeout=10)
+        invocations = runtime.invocations
+    assert len(invocations) == 2
+    assert all(i.timed_out and i.exit_code == -9 for i in invocations)
+    assert all(0.9 <= (i.end or 0) - i.start < 3 for i in invocations)
+    assert runtime.logs.count("Task timed out after 1.00 seconds") == 2
+
+
+def test_lambda_runtime_kill_running_counts_as_an_error(code_dir: Path, tmp_path: Path) -> None:
+    with LambdaRuntime(code_dir=code_dir, handler="app.handler", timeout_seconds=20, retry_delay_seconds=0) as rt:
+        rt.invoke_async({"mode": "sleep_once", "dir": str(tmp_path)})
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "started").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert rt.kill_running() == 1
+        rt.wait_idle(timeout=10)
+        first, second = rt.invocations
+    assert first.killed and not first.succeeded
+    assert second.succeeded and second.attempt == 1
+
+
+def test_lambda_runtime_imports_only_what_the_code_dir_carries(tmp_path: Path, code_dir: Path) -> None:
+    with LambdaRuntime(code_dir=code_dir, handler="app.handler", timeout_seconds=10) as runtime:
+        missing = runtime.invoke({"mode": "crhelper"})
+    assert missing.error_type == "ModuleNotFoundError"
+    assert "No module named 'crhelper'" in missing.log
+
+    staged = stage_code(tmp_path / "staged", ["crhelper"])
+    (staged / "app.py").write_text(HANDLER)
+    assert not list(staged.rglob("__pycache__"))
+    with LambdaRuntime(code_dir=staged, handler="app.handler", timeout_seconds=10) as runtime:
+        assert runtime.invoke({"mode": "crhelper"}).succeeded
+        broken = LambdaRuntime(code_dir=staged, handler="nope.handler", timeout_seconds=10)
+        assert broken.invoke({}).error_type == "Runtime.ImportModuleError"
+        broken.close()
+
+
+def test_lambda_runtime_self_invocation_through_the_lambda_service(
+    code_dir: Path, lambda_service: LambdaServiceStandIn
+) -> None:
+    with LambdaRuntime(
+        code_dir=code_dir,
+        handler="app.handler",
+        timeout_seconds=10,
+        lambda_service=lambda_service,
+        environment={"AWS_ENDPOINT_URL_LAMBDA": lambda_service.endpoint_url},
+    ) as runtime:
+        runtime.invoke_async({"mode": "self_invoke"})
+        deadline = time.monotonic() + 15
+        while runtime.invocation_count < 2:
+            assert time.monotonic() < deadline, runtime.logs
+            time.sleep(0.05)
+        runtime.wait_idle(timeout=15)
+        invocations = runtime.invocations
+    assert [i.succeeded for i in invocations] == [True, True]
+    assert len({i.request_id for i in invocations}) == 2
+    (record,) = lambda_service.invocations
+    assert (record.function_name, record.invocation_type, record.status) == ("forecast-export-provider", "Event", 202)
+
+
+def test_events_are_fresh_copies() -> None:
+    event = load_event("update", ResponseURL="https://example.invalid/x")
+    event["ResourceProperties"]["Tags"].clear()
+    again = load_event("update")
+    assert again["ResourceProperties"]["Tags"]
+    assert again["ResponseURL"] != "https://example.invalid/x"
+    assert again["OldResourceProperties"] != again["ResourceProperties"]
+    assert load_event("delete")["PhysicalResourceId"] == load_event("update")["PhysicalResourceId"]
