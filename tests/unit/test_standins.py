@@ -668,3 +668,87 @@ def test_events_are_fresh_copies() -> None:
     assert again["ResponseURL"] != "https://example.invalid/x"
     assert again["OldResourceProperties"] != again["ResourceProperties"]
     assert load_event("delete")["PhysicalResourceId"] == load_event("update")["PhysicalResourceId"]
+
+
+CREATE_THEN_RESPOND = textwrap.dedent(
+    """
+    import boto3
+    from botocore.config import Config
+    from crhelper.utils import _send_response
+
+
+    def handler(event, context):
+        client = boto3.client("forecast", config=Config(retries={"total_max_attempts": 1}))
+        props = event["ResourceProperties"]
+        try:
+            arn = client.create_forecast_export_job(
+                ForecastExportJobName=props["ForecastExportJobName"],
+                ForecastArn=props["ForecastArn"],
+                Destination=props["Destination"],
+            )["ForecastExportJobArn"]
+        except client.exceptions.ResourceAlreadyExistsException:
+            arn = "adopted"
+        body = {
+            "Status": "SUCCESS",
+            "PhysicalResourceId": arn,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+        }
+        _send_response(event["ResponseURL"], body)  # default SSL context: trusts SSL_CERT_FILE
+    """
+)
+
+
+def test_stand_ins_together_crash_after_create_and_respond_over_tls(
+    tmp_path: Path, response_endpoint: ResponseEndpoint
+) -> None:
+    code = stage_code(tmp_path / "code", ["crhelper"])
+    (code / "app.py").write_text(CREATE_THEN_RESPOND)
+    runtime: LambdaRuntime | None = None
+
+    def crash_first_time(kind: str, arn: str) -> None:
+        assert runtime is not None
+        if runtime.invocation_count == 1:
+            runtime.kill_running()
+
+    with ForecastStandIn(after_create=crash_first_time) as service:
+        runtime = LambdaRuntime(
+            code_dir=code,
+            handler="app.handler",
+            timeout_seconds=10,
+            retry_delay_seconds=0,
+            environment={"AWS_ENDPOINT_URL_FORECAST": service.endpoint_url},
+            extra_env={"SSL_CERT_FILE": response_endpoint.ca_bundle_path},
+        )
+        with runtime:
+            event = load_event("create")
+            url = response_endpoint.new_response_url(event["StackId"], event["LogicalResourceId"], event["RequestId"])
+            runtime.invoke_async(dict(event, ResponseURL=url))
+            answer = response_endpoint.wait_for_response(url, timeout=15)
+            runtime.wait_idle(timeout=10)
+            first, second = runtime.invocations
+        assert first.killed and second.succeeded
+        assert answer["PhysicalResourceId"] == "adopted"
+        assert response_endpoint.violations == []
+        assert len(service.jobs()) == 1
+        assert service.count("CreateForecastExportJob", errors=True) == 2
+
+
+def test_forecast_self_check_is_loud(monkeypatch: pytest.MonkeyPatch) -> None:
+    service = ForecastStandIn().start()
+    try:
+        client = forecast_client(service.endpoint_url)
+        arn = create_export(client, "checked")
+        original = service._describe
+
+        def broken(*args: Any) -> dict[str, Any]:
+            return dict(original(*args), NotInTheModel=1)
+
+        monkeypatch.setattr(service, "_describe", broken)
+        with pytest.raises(ClientError) as info:
+            client.describe_forecast_export_job(ForecastExportJobArn=arn)
+        assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    finally:
+        with pytest.raises(AssertionError, match="NotInTheModel"):
+            service.stop()
