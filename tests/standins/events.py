@@ -15,7 +15,8 @@ EVENTS_DIR = Path(__file__).resolve().parent.parent / "events"
 def _template(name: str) -> dict[str, Any]:
     path = EVENTS_DIR / (name if name.endswith(".json") else f"{name}.json")
     with path.open(encoding="utf-8") as source:
-        return json.load(source)
+        event: dict[str, Any] = json.load(source)
+    return event
 
 
 def load_event(name: str, **overrides: Any) -> dict[str, Any]:
