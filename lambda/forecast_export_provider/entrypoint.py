@@ -139,7 +139,7 @@ def build_lifecycle() -> Lifecycle:
     """The lifecycle wired to the real Forecast client and clock; built once per container."""
     client = boto3.client(
         "forecast",
-        config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=20),
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20),
     )
     backoff = Backoff(
         base=float(os.environ.get("RETRY_BASE_SECONDS", 1.0)),
