@@ -1,0 +1,205 @@
+"""The example app's stack: resources, outputs, cdk-nag's AwsSolutions pack, cfn-lint, the asset."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match
+from cdk_test_support import REPO, Synthesized
+from cfnlint.api import lint_file
+from forecast_export_cdk._asset import ASSET_PACKAGES, staged_asset_directory
+
+pytestmark = pytest.mark.xdist_group("example")
+
+KINDS = {
+    "Custom::ForecastExportJob": "ForecastArn",
+    "Custom::PredictorBacktestExportJob": "PredictorArn",
+    "Custom::ExplainabilityExport": "ExplainabilityArn",
+    "Custom::WhatIfForecastExport": "WhatIfForecastArns",
+}
+
+
+def test_one_destination_and_one_export_of_each_kind(example: Synthesized) -> None:
+    for resource_type, source_parameter in KINDS.items():
+        example.template.resource_count_is(resource_type, 1)
+        example.template.has_resource_properties(resource_type, {source_parameter: {"Ref": source_parameter}})
+    example.template.resource_count_is("AWS::S3::Bucket", 2)  # exports and their access logs
+    example.template.resource_count_is("AWS::KMS::Key", 1)
+    example.template.resource_count_is("AWS::Lambda::Function", 1)
+
+
+def test_parameters_have_valid_placeholder_defaults(example: Synthesized) -> None:
+    parameters = example.raw["Parameters"]
+    assert parameters["WhatIfForecastArns"]["Type"] == "CommaDelimitedList"
+    for name, resource_type in [
+        ("ForecastArn", "forecast"),
+        ("PredictorArn", "predictor"),
+        ("ExplainabilityArn", "explainability"),
+    ]:
+        parameter = parameters[name]
+        assert parameter["Type"] == "String"
+        assert f":{resource_type}/" in parameter["Default"]
+        assert re.fullmatch(parameter["AllowedPattern"], parameter["Default"])
+    assert ":what-if-forecast/" in parameters["WhatIfForecastArns"]["Default"]
+
+
+def test_outputs_name_each_export_arn_and_path(example: Synthesized) -> None:
+    outputs = example.raw["Outputs"]
+    for name in ("Forecast", "PredictorBacktest", "Explainability", "WhatIfForecast"):
+        assert "Ref" in outputs[f"{name}ExportArn"]["Value"]
+        assert outputs[f"{name}ExportPath"]["Value"]["Fn::GetAtt"][1] == "DestinationPath"
+    assert "DestinationBucketName" in outputs
+
+
+def test_cdk_nag_aws_solutions_reports_nothing_unacknowledged(example: Synthesized) -> None:
+    # Synthesis raises on any unacknowledged error; warnings would still land in the report.
+    report_path = example.outdir / "validation-report.json"
+    if report_path.exists():
+        report = json.loads(report_path.read_text())
+        violations = [v for plugin in report["pluginReports"] for v in plugin.get("violations", [])]
+        assert violations == []
+    annotations = (
+        [
+            entry
+            for entries in json.loads((example.outdir / "ForecastExportsExample.metadata.json").read_text()).values()
+            for entry in entries
+            if entry["type"] in ("aws:cdk:error", "aws:cdk:warning")
+        ]
+        if (example.outdir / "ForecastExportsExample.metadata.json").exists()
+        else []
+    )
+    assert annotations == []
+
+
+def test_acknowledged_findings_are_few_narrow_and_explained(example: Synthesized) -> None:
+    acknowledged: dict[str, dict[str, str]] = {}
+    for node in example.stack.node.find_all():
+        for entry in node.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                for rule_id, reason in entry.data.items():
+                    if "AwsSolutions" in rule_id:
+                        acknowledged.setdefault(node.node.path, {})[rule_id.split("::", 1)[-1]] = reason
+    # Only IAM wildcard findings, each with its own reason, on the two policies that have them.
+    assert set(acknowledged) == {
+        "ForecastExportsExample/ForecastExportProvider/Role/DefaultPolicy",
+        "ForecastExportsExample/Destination/Role/DefaultPolicy",
+    }
+    rules = {rule_id: reason for by_rule in acknowledged.values() for rule_id, reason in by_rule.items()}
+    assert all(rule_id.startswith("AwsSolutions-IAM5[") for rule_id in rules)
+    assert all(len(reason) > 60 for reason in rules.values())
+    assert sorted(acknowledged["ForecastExportsExample/Destination/Role/DefaultPolicy"]) == [
+        "AwsSolutions-IAM5[Action::s3:Get*]",
+        "AwsSolutions-IAM5[Action::s3:List*]",
+        "AwsSolutions-IAM5[Resource::<DestinationBucketDE0A4D37.Arn>/forecast-exports/*]",
+    ]
+    provider_rules = sorted(acknowledged["ForecastExportsExample/ForecastExportProvider/Role/DefaultPolicy"])
+    partition_region_account = "arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>"
+    assert provider_rules == sorted(
+        ["AwsSolutions-IAM5[Resource::*]"]
+        + [
+            f"AwsSolutions-IAM5[Resource::{partition_region_account}:{resource_type}/*]"
+            for resource_type in (
+                "forecast-export-job",
+                "predictor-backtest-export-job",
+                "explainability-export",
+                "what-if-forecast-export",
+                "what-if-forecast",  # Create, for the CommaDelimitedList parameter
+            )
+        ]
+    )
+
+
+def test_cfn_lint_finds_no_errors_or_warnings(example: Synthesized) -> None:
+    matches = lint_file(example.outdir / "ForecastExportsExample.template.json")
+    assert [str(match) for match in matches] == []
+
+
+def _asset_directory(example: Synthesized) -> Path:
+    code = example.template.find_resources("AWS::Lambda::Function")
+    (function,) = code.values()
+    key = function["Properties"]["Code"]["S3Key"]
+    return example.outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def test_asset_holds_the_provider_and_crhelper_and_nothing_else(example: Synthesized) -> None:
+    asset = _asset_directory(example)
+    assert sorted(path.name for path in asset.iterdir()) == sorted(ASSET_PACKAGES)
+    assert (asset / "forecast_export_provider" / "entrypoint.py").is_file() or (
+        asset / "forecast_export_provider" / "__init__.py"
+    ).is_file()
+    assert (asset / "crhelper" / "resource_helper.py").is_file()
+    assert not list(asset.rglob("__pycache__")) and not list(asset.rglob("*.pyc"))
+    example.template.has_resource_properties(
+        "AWS::Lambda::Function", {"Handler": "forecast_export_provider.entrypoint.handler"}
+    )
+
+
+def test_asset_hash_is_deterministic(example: Synthesized, tmp_path: Path) -> None:
+    # A second, independent staging of the same packages has the same fingerprint.
+    again = staged_asset_directory.__wrapped__()
+    assert cdk.FileSystem.fingerprint(again) == cdk.FileSystem.fingerprint(staged_asset_directory())
+    assert cdk.FileSystem.fingerprint(again) == _asset_directory(example).name.removeprefix("asset.")
+
+
+def test_wheel_contains_both_packages_and_type_markers(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        if (REPO / name).exists():
+            (source / name).write_bytes((REPO / name).read_bytes())
+        else:
+            (source / name).write_text("placeholder\n")
+    for tree in ("constructs", "lambda"):
+        shutil.copytree(REPO / tree, source / tree, ignore=shutil.ignore_patterns("__pycache__"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for package in ("forecast_export_cdk", "forecast_export_provider"):
+        assert f"{package}/__init__.py" in names
+        assert f"{package}/py.typed" in names
+    assert "forecast_export_cdk/exports.py" in names
+    assert "forecast_export_provider/kinds.py" in names
+    assert not any(name.startswith(("tests/", "constructs/", "lambda/")) for name in names)
+
+
+def test_function_settings(example: Synthesized) -> None:
+    example.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "Timeout": 900,
+            "MemorySize": 256,
+            "Environment": {
+                "Variables": {"TOTAL_WAIT_SECONDS": "3480", "POLL_INTERVAL_SECONDS": "12", "LOG_LEVEL": "INFO"}
+            },
+            "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("ForecastExportProviderLogGroup")}},
+        },
+    )
+    example.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})

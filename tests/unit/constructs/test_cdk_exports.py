@@ -1,0 +1,245 @@
+"""The export constructs and the provider: properties, permissions, dependencies, the singleton."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from cdk_test_support import ACCOUNT, ENV, FORECAST_ARN, REGION, Synthesized, logical_id, new_app, statements_of
+from forecast_export_cdk import (
+    ExplainabilityExport,
+    ExportDestination,
+    ForecastExportJob,
+    ForecastExportProvider,
+    PredictorBacktestExportJob,
+    WhatIfForecastExport,
+)
+
+ARN = f"arn:aws:forecast:{REGION}:{ACCOUNT}"
+
+
+def _provider_statements(synthesized: Synthesized) -> list[dict[str, Any]]:
+    return statements_of(synthesized.raw, "ForecastExportProviderRoleDefaultPolicyC72C7345")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+@pytest.mark.xdist_group("custom")
+def test_custom_resource_properties_follow_the_contract(custom: Synthesized) -> None:
+    forecast = custom.raw["Resources"][logical_id(custom, custom.handles["forecast"].resource)]
+    assert forecast["Type"] == "Custom::ForecastExportJob"
+    assert forecast["DeletionPolicy"] == "Retain"
+    new = custom.handles["new"]
+    assert forecast["Properties"] == {
+        "ServiceToken": {"Fn::GetAtt": ["ForecastExportProviderFunctionFCF3F09A", "Arn"]},
+        "ServiceTimeout": "3540",
+        "ForecastExportJobName": "demand_export",
+        "ForecastArn": FORECAST_ARN,
+        "Destination": {
+            "S3Config": {
+                "Path": {"Fn::Join": ["", ["s3://", {"Ref": logical_id(custom, new.bucket)}, "/exports/daily/"]]},
+                "RoleArn": {"Fn::GetAtt": [logical_id(custom, new.role), "Arn"]},
+                "KMSKeyArn": {"Fn::GetAtt": [logical_id(custom, new.encryption_key), "Arn"]},
+            }
+        },
+        "Format": "PARQUET",
+        "Tags": [{"Key": "team", "Value": "planning"}, {"Key": "cost-center", "Value": "42"}],
+    }
+    what_if = custom.raw["Resources"][logical_id(custom, custom.handles["what_if"].resource)]
+    assert what_if["Type"] == "Custom::WhatIfForecastExport"
+    assert what_if["DeletionPolicy"] == "Delete"
+    assert what_if["Properties"]["WhatIfForecastArns"] == [
+        f"{ARN}:what-if-forecast/promo1",
+        f"{ARN}:what-if-forecast/promo2",
+    ]
+    assert "WhatIfForecastExportName" not in what_if["Properties"] and "Tags" not in what_if["Properties"]
+    backtest = custom.raw["Resources"][logical_id(custom, custom.handles["backtest"].resource)]
+    assert backtest["Properties"]["Destination"]["S3Config"]["Path"].startswith(
+        "s3://existing-exports/predictor-backtest-export-job/Backtest-"
+    )
+
+
+@pytest.mark.xdist_group("custom")
+def test_attributes_are_the_contract_return_values(custom: Synthesized) -> None:
+    export = custom.handles["forecast"]
+    resource_id = logical_id(custom, export.resource)
+    resolve = custom.stack.resolve
+    assert resolve(export.export_arn) == {"Ref": resource_id}
+    assert resolve(export.export_name) == {"Fn::GetAtt": [resource_id, "Name"]}
+    assert resolve(export.status) == {"Fn::GetAtt": [resource_id, "Status"]}
+    assert resolve(export.destination_path) == {"Fn::GetAtt": [resource_id, "DestinationPath"]}
+    assert resolve(export.source_arn) == {"Fn::GetAtt": [resource_id, "SourceArn"]}
+    assert export.node.default_child is export.resource
+    assert export.resource.node.id == "Resource"
+
+
+@pytest.mark.xdist_group("custom")
+def test_each_export_waits_for_the_policies_its_first_request_needs(custom: Synthesized) -> None:
+    for name in ("forecast", "backtest", "explainability", "what_if"):
+        export = custom.handles[name]
+        depends_on = set(custom.raw["Resources"][logical_id(custom, export.resource)]["DependsOn"])
+        assert "ForecastExportProviderSelfInvokePolicyA0178647" in depends_on
+        role_policies = [logical_id(custom, p) for p in export.destination.policies() if isinstance(p, iam.Policy)]
+        assert role_policies and set(role_policies) <= depends_on
+    bucket_policy = logical_id(custom, custom.handles["new"].bucket.policy)
+    assert (
+        bucket_policy in custom.raw["Resources"][logical_id(custom, custom.handles["forecast"].resource)]["DependsOn"]
+    )
+
+
+@pytest.mark.xdist_group("custom")
+def test_provider_role_statements_are_least_privilege(custom: Synthesized) -> None:
+    statements = _provider_statements(custom)
+    by_resource: dict[str, list[str]] = {}
+    for statement in statements:
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            if isinstance(resource, str):
+                by_resource.setdefault(resource, []).extend(_actions(statement))
+    tags = ["forecast:ListTagsForResource", "forecast:TagResource", "forecast:UntagResource"]
+    assert sorted(by_resource[f"{ARN}:forecast-export-job/*"]) == sorted(
+        ["forecast:DeleteForecastExportJob", "forecast:DescribeForecastExportJob", "forecast:StopResource", *tags]
+    )
+    assert sorted(by_resource[f"{ARN}:predictor-backtest-export-job/*"]) == sorted(
+        [
+            "forecast:DeletePredictorBacktestExportJob",
+            "forecast:DescribePredictorBacktestExportJob",
+            "forecast:StopResource",
+            *tags,
+        ]
+    )
+    assert sorted(by_resource[f"{ARN}:explainability-export/*"]) == sorted(
+        ["forecast:DeleteExplainabilityExport", "forecast:DescribeExplainabilityExport", "forecast:StopResource", *tags]
+    )
+    # StopResource does not accept what-if forecast exports, so it is not granted for them.
+    assert sorted(by_resource[f"{ARN}:what-if-forecast-export/*"]) == sorted(
+        ["forecast:DeleteWhatIfForecastExport", "forecast:DescribeWhatIfForecastExport", *tags]
+    )
+    # List actions have no resource type: the only "*".
+    assert sorted(by_resource["*"]) == [
+        "forecast:ListExplainabilityExports",
+        "forecast:ListForecastExportJobs",
+        "forecast:ListPredictorBacktestExportJobs",
+        "forecast:ListWhatIfForecastExports",
+    ]
+    # Create is authorized on the source resource: exactly the given ARNs.
+    assert by_resource[FORECAST_ARN] == ["forecast:CreateForecastExportJob"]
+    assert by_resource[f"{ARN}:predictor/demand"] == ["forecast:CreatePredictorBacktestExportJob"]
+    assert by_resource[f"{ARN}:explainability/demand"] == ["forecast:CreateExplainabilityExport"]
+    assert by_resource[f"{ARN}:what-if-forecast/promo1"] == ["forecast:CreateWhatIfForecastExport"]
+    assert by_resource[f"{ARN}:what-if-forecast/promo2"] == ["forecast:CreateWhatIfForecastExport"]
+    # The log group's streams; nothing else of CloudWatch Logs.
+    (logs,) = [s for s in statements if any(a.startswith("logs:") for a in _actions(s))]
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == {"Fn::GetAtt": ["ForecastExportProviderLogGroup34634427", "Arn"]}
+    all_actions = {a for s in statements for a in _actions(s)}
+    assert {a.split(":")[0] for a in all_actions} == {"forecast", "iam", "kms", "logs"}
+    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+@pytest.mark.xdist_group("custom")
+def test_pass_role_is_limited_to_destination_roles_and_to_forecast(custom: Synthesized) -> None:
+    (pass_role,) = [s for s in _provider_statements(custom) if "iam:PassRole" in _actions(s)]
+    assert _actions(pass_role) == ["iam:PassRole"]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "forecast.amazonaws.com"}}
+    assert sorted(map(str, pass_role["Resource"])) == sorted(
+        map(
+            str,
+            [
+                f"arn:aws:iam::{ACCOUNT}:role/existing-forecast-writer",
+                {"Fn::GetAtt": [logical_id(custom, custom.handles["key_only"].role), "Arn"]},
+                {"Fn::GetAtt": [logical_id(custom, custom.handles["new"].role), "Arn"]},
+            ],
+        )
+    )
+
+
+@pytest.mark.xdist_group("custom")
+def test_caller_may_use_the_destination_keys(custom: Synthesized) -> None:
+    # Forecast checks kms:Decrypt and kms:GenerateDataKey against the caller when a request names a key.
+    (kms,) = [s for s in _provider_statements(custom) if any(a.startswith("kms:") for a in _actions(s))]
+    assert kms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert sorted(map(str, kms["Resource"])) == sorted(
+        map(
+            str,
+            [
+                f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                {"Fn::GetAtt": [logical_id(custom, custom.handles["new"].encryption_key), "Arn"]},
+            ],
+        )
+    )
+
+
+@pytest.mark.xdist_group("custom")
+def test_self_invoke_is_a_separate_policy_on_the_function_only(custom: Synthesized) -> None:
+    policy = custom.raw["Resources"]["ForecastExportProviderSelfInvokePolicyA0178647"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "ForecastExportProviderRole0B236DA8"}]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "ContinueWaitByInvokingSelf",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {"Fn::GetAtt": ["ForecastExportProviderFunctionFCF3F09A", "Arn"]},
+        }
+    ]
+    function = custom.raw["Resources"]["ForecastExportProviderFunctionFCF3F09A"]
+    assert function["DependsOn"] == ["ForecastExportProviderRoleDefaultPolicyC72C7345"]
+    (trust,) = statements_of(custom.raw, "ForecastExportProviderRole0B236DA8")
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert "ManagedPolicyArns" not in custom.raw["Resources"]["ForecastExportProviderRole0B236DA8"]["Properties"]
+    custom.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig", {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
+    )
+
+
+@pytest.mark.xdist_group("many")
+def test_one_provider_function_for_ten_exports(many: Synthesized) -> None:
+    many.template.resource_count_is("AWS::Lambda::Function", 1)
+    many.template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
+    custom_resources = [r for r in many.raw["Resources"].values() if r["Type"].startswith("Custom::")]
+    assert len(custom_resources) == 10
+    assert {str(r["Properties"]["ServiceToken"]) for r in custom_resources} == {
+        str({"Fn::GetAtt": ["ForecastExportProviderFunctionFCF3F09A", "Arn"]})
+    }
+    assert all(r["Properties"]["ServiceTimeout"] == "3540" for r in custom_resources)
+    # Duplicate grants merge: one PassRole statement naming both destination roles.
+    statements = _provider_statements(many)
+    (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+    assert len(pass_role["Resource"]) == 2
+    # Default prefixes keep the exports apart.
+    paths = [str(r["Properties"]["Destination"]["S3Config"]["Path"]) for r in custom_resources]
+    assert len(set(paths)) == 10
+
+
+def test_provider_is_a_singleton_per_stack() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Stack", env=ENV)
+    other = cdk.Stack(app, "Other", env=ENV)
+    scope = cdk.Stack(app, "Nested", env=ENV)
+    inner = ExportDestination(scope, "Destination")
+    assert ForecastExportProvider.of(stack) is ForecastExportProvider.of(stack)
+    assert ForecastExportProvider.of(stack) is not ForecastExportProvider.of(other)
+    assert ForecastExportProvider.of(inner).node.scope is scope
+    assert ForecastExportProvider.of(inner).node.id == ForecastExportProvider.ID
+
+
+def test_from_export_arn() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Stack", env=ENV)
+    literal = ForecastExportJob.from_export_arn(stack, "Literal", f"{ARN}:forecast-export-job/demand/demand_export")
+    assert literal.export_arn.endswith("/demand_export") and literal.export_name == "demand_export"
+    what_if = WhatIfForecastExport.from_export_arn(stack, "WhatIf", f"{ARN}:what-if-forecast-export/scenario_export")
+    assert what_if.export_name == "scenario_export"
+    parameter = cdk.CfnParameter(stack, "ExportArn")
+    token = ExplainabilityExport.from_export_arn(stack, "Token", parameter.value_as_string)
+    assert stack.resolve(token.export_name) == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "ExportArn"}]}]}
+    named = PredictorBacktestExportJob.from_export_arn(stack, "Named", parameter.value_as_string, export_name="x")
+    assert named.export_name == "x"
+    with pytest.raises(ValueError, match="is not the ARN of a forecast export job"):
+        ForecastExportJob.from_export_arn(stack, "Wrong", f"{ARN}:explainability-export/a/b")
+    with pytest.raises(ValueError, match="pass export_name"):
+        WhatIfForecastExport.from_export_arn(stack, "WhatIfToken", parameter.value_as_string)

@@ -1,0 +1,142 @@
+"""Synth-time validation: one error listing every bad prop; tokens are left to the handler."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from cdk_test_support import ENV, FORECAST_ARN, WHAT_IF_ARNS, new_app
+from forecast_export_cdk import ExportDestination, ExportFormat, ForecastExportJob, WhatIfForecastExport
+
+
+@pytest.fixture
+def stack() -> cdk.Stack:
+    return cdk.Stack(new_app(), "Stack", env=ENV)
+
+
+def test_every_bad_prop_is_reported_in_one_error(stack: cdk.Stack) -> None:
+    destination = ExportDestination(stack, "Destination")
+    with pytest.raises(ValueError) as raised:
+        ForecastExportJob(
+            stack,
+            "Export",
+            forecast_arn="arn:aws:forecast:eu-west-1:111122223333:predictor/not_a_forecast",
+            destination=destination,
+            export_name="1starts_with_a_digit",
+            prefix="/absolute",
+            format="JSON",  # type: ignore[arg-type]
+            tags={"aws:reserved": "x", "k" * 129: "long", "ok": "v" * 257},
+            removal_policy=cdk.RemovalPolicy.SNAPSHOT,
+        )
+    message = str(raised.value)
+    assert message.startswith("ForecastExportJob Stack/Export has ")
+    assert "prefix must be empty or end with '/'" in message or "prefix" in message
+    assert "removal_policy must be one of" in message
+    # The first error is about construct-only settings; fix them and the property checks follow.
+    with pytest.raises(ValueError) as raised:
+        ForecastExportJob(
+            stack,
+            "Export2",
+            forecast_arn="arn:aws:forecast:eu-west-1:111122223333:predictor/not_a_forecast",
+            destination=destination,
+            export_name="1starts_with_a_digit",
+            format="JSON",  # type: ignore[arg-type]
+            tags={"aws:reserved": "x", "k" * 129: "long", "ok": "v" * 257},
+        )
+    lines = str(raised.value).splitlines()[1:]
+    props = [re.match(r"  - (\S+(?: \(value\))?)", line).group(1) for line in lines]  # type: ignore[union-attr]
+    assert props == [
+        "export_name",
+        "forecast_arn",
+        "format",
+        "tags['aws:reserved']",
+        f"tags['{'k' * 129}']",
+        "tags['ok'] (value)",
+    ] or sorted(props) == sorted(
+        ["export_name", "forecast_arn", "format", "tags['aws:reserved']", f"tags['{'k' * 129}']", "tags['ok'] (value)"]
+    )
+    text = str(raised.value)
+    assert "ForecastExportJobName" in text and "'1starts_with_a_digit'" in text and "start with a letter" in text
+    assert "must be the ARN of a forecast" in text
+    assert "use CSV or PARQUET" in text
+    assert "must not start with aws:" in text
+    assert not stack.node.try_find_child("ForecastExportProvider"), "no provider for an invalid export"
+
+
+def test_tokens_are_left_to_the_handler(stack: cdk.Stack) -> None:
+    destination = ExportDestination(stack, "Destination")
+    name = cdk.CfnParameter(stack, "Name").value_as_string
+    arn = cdk.CfnParameter(stack, "Arn").value_as_string
+    tag = cdk.CfnParameter(stack, "Tag").value_as_string
+    arns = cdk.CfnParameter(stack, "Arns", type="CommaDelimitedList").value_as_list
+    ForecastExportJob(stack, "Export", forecast_arn=arn, destination=destination, export_name=name, tags={"t": tag})
+    WhatIfForecastExport(stack, "WhatIf", what_if_forecast_arns=arns, destination=destination)
+    WhatIfForecastExport(stack, "WhatIfMixed", what_if_forecast_arns=[arn, WHAT_IF_ARNS[0]], destination=destination)
+
+
+def test_what_if_list_rules(stack: cdk.Stack) -> None:
+    destination = ExportDestination(stack, "Destination")
+    with pytest.raises(ValueError, match=r"what_if_forecast_arns \(WhatIfForecastArns\) must have 1 to 50 items"):
+        WhatIfForecastExport(stack, "Empty", what_if_forecast_arns=[], destination=destination)
+    with pytest.raises(ValueError, match=r"what_if_forecast_arns\[1\] .*what-if-forecast"):
+        WhatIfForecastExport(
+            stack, "Wrong", what_if_forecast_arns=[WHAT_IF_ARNS[0], FORECAST_ARN], destination=destination
+        )
+    with pytest.raises(ValueError, match="must be a list of ARNs"):
+        WhatIfForecastExport(stack, "String", what_if_forecast_arns=WHAT_IF_ARNS[0], destination=destination)
+
+
+def test_destination_rejects_existing_resources_with_new_resource_settings(stack: cdk.Stack) -> None:
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "existing-bucket")
+    key = kms.Key.from_key_arn(stack, "Key", "arn:aws:kms:eu-west-1:111122223333:key/abc")
+    role = iam.Role.from_role_name(stack, "Role", "existing")
+    with pytest.raises(ValueError) as raised:
+        ExportDestination(
+            stack,
+            "Destination",
+            bucket=bucket,
+            encryption_key=key,
+            role=role,
+            bucket_name="new-name",
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
+            access_logs_prefix="logs/",
+            key_alias="alias/x",
+            role_name="new-role",
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            prefix="no-slash",
+        )
+    message = str(raised.value)
+    assert message.startswith("ExportDestination Stack/Destination has 7 invalid setting(s):")
+    for expected in (
+        "bucket_name applies to a new bucket only",
+        "lifecycle_rules applies to a new bucket only",
+        "access_logs_prefix applies to a new bucket only",
+        "key_alias applies to a new key only",
+        "role_name applies to a new role only",
+        "removal_policy applies to a new bucket and key only",
+        "prefix must be empty or end with '/'",
+    ):
+        assert expected in message
+    assert stack.node.try_find_child("Destination") is None
+
+
+@pytest.mark.parametrize("prefix", ["a//b/", "../x/", "x/./", "with space/", "/lead/", "trail", "x" * 513 + "/"])
+def test_bad_prefixes(stack: cdk.Stack, prefix: str) -> None:
+    with pytest.raises(ValueError, match="prefix"):
+        ExportDestination(stack, "Destination", prefix=prefix)
+
+
+@pytest.mark.parametrize("prefix", ["", "a/", "Daily_Exports/2024-01/", "x.y/(z)/"])
+def test_good_prefixes(stack: cdk.Stack, prefix: str) -> None:
+    destination = ExportDestination(stack, "Destination", prefix=prefix)
+    ForecastExportJob(stack, "Export", forecast_arn=FORECAST_ARN, destination=destination, format=ExportFormat.CSV)
+
+
+def test_literal_bucket_name_in_the_path_is_checked(stack: cdk.Stack) -> None:
+    destination = ExportDestination(stack, "Destination", bucket=s3.Bucket.from_bucket_name(stack, "B", "Bad_Bucket"))
+    with pytest.raises(ValueError, match=r"prefix \(Destination.S3Config.Path\) has an invalid bucket name"):
+        ForecastExportJob(stack, "Export", forecast_arn=FORECAST_ARN, destination=destination)
