@@ -86,21 +86,23 @@ class ForecastExportBase(Construct):
         kind = self.KIND
         super().__init__(scope, id)
 
-        problems: list[str] = []
+        what = f"{type(self).__name__} {self.node.path}"
+        # Wrong types make the properties impossible to build: report those first, on their own.
+        type_problems: list[str] = []
         if not isinstance(destination, ExportDestination):
-            problems.append(f"destination must be an ExportDestination; got {type(destination).__name__}")
-        if prefix is not None:
-            problems += prefix_problems("prefix", prefix)
-        problems += removal_policy_problems("removal_policy", removal_policy)
+            type_problems.append(f"destination must be an ExportDestination; got {type(destination).__name__}")
         if tags is not None and not isinstance(tags, Mapping):
-            problems.append(f"tags must be a mapping of key to value; got {type(tags).__name__}")
-            tags = None
-        source_is_list_token = kind.source_is_list and not isinstance(source, str) and Token.is_unresolved(list(source))
+            type_problems.append(f"tags must be a mapping of key to value; got {type(tags).__name__}")
         if kind.source_is_list and isinstance(source, str):
-            problems.append(f"{self.SOURCE_PROP} must be a list of ARNs; got the string {source!r}")
+            type_problems.append(f"{self.SOURCE_PROP} must be a list of ARNs; got the string {source!r}")
         if not kind.source_is_list and not isinstance(source, str):
-            problems.append(f"{self.SOURCE_PROP} must be one ARN string; got {type(source).__name__}")
-        raise_if_any(f"{type(self).__name__} {self.node.path}", problems)
+            type_problems.append(f"{self.SOURCE_PROP} must be one ARN string; got {type(source).__name__}")
+        raise_if_any(what, type_problems)
+
+        problems = prefix_problems("prefix", prefix) if prefix is not None else []
+        problems += removal_policy_problems("removal_policy", removal_policy)
+        prefix_ok = prefix is None or not prefix_problems("prefix", prefix)
+        source_is_list_token = kind.source_is_list and not isinstance(source, str) and Token.is_unresolved(list(source))
 
         self.export_prefix: str = (
             prefix if prefix is not None else f"{kind.arn_resource_type}/{_safe_segment(id)}-{self.node.addr[:8]}/"
@@ -116,7 +118,8 @@ class ForecastExportBase(Construct):
             (source if source_is_list_token else list(source)) if kind.source_is_list else source
         )
         s3_config: dict[str, str] = {
-            "Path": destination.s3_path(self.export_prefix),
+            # With a bad prefix (reported above) the destination's own path stands in.
+            "Path": destination.s3_path(self.export_prefix if prefix_ok else ""),
             "RoleArn": destination.role.role_arn,
         }
         if destination.encryption_key is not None:
@@ -127,11 +130,10 @@ class ForecastExportBase(Construct):
         tag_items = list((tags or {}).items())
         if tag_items:
             properties["Tags"] = [{"Key": key, "Value": value} for key, value in tag_items]
-        found = find_problems(properties, skip=Token.is_unresolved)
-        raise_if_any(
-            f"{type(self).__name__} {self.node.path}",
-            [self._describe(problem, tag_items) for problem in found],
-        )
+        problems += [
+            self._describe(problem, tag_items) for problem in find_problems(properties, skip=Token.is_unresolved)
+        ]
+        raise_if_any(what, problems)
 
         provider = ForecastExportProvider.of(self)
         sources = [] if source_is_list_token else ([source] if isinstance(source, str) else list(source))

@@ -33,38 +33,30 @@ def test_every_bad_prop_is_reported_in_one_error(stack: cdk.Stack) -> None:
             removal_policy=cdk.RemovalPolicy.SNAPSHOT,
         )
     message = str(raised.value)
-    assert message.startswith("ForecastExportJob Stack/Export has ")
-    assert "prefix must be empty or end with '/'" in message or "prefix" in message
-    assert "removal_policy must be one of" in message
-    # The first error is about construct-only settings; fix them and the property checks follow.
-    with pytest.raises(ValueError) as raised:
-        ForecastExportJob(
-            stack,
-            "Export2",
-            forecast_arn="arn:aws:forecast:eu-west-1:111122223333:predictor/not_a_forecast",
-            destination=destination,
-            export_name="1starts_with_a_digit",
-            format="JSON",  # type: ignore[arg-type]
-            tags={"aws:reserved": "x", "k" * 129: "long", "ok": "v" * 257},
-        )
-    lines = str(raised.value).splitlines()[1:]
+    header, *lines = message.splitlines()
+    assert header == "ForecastExportJob Stack/Export has 8 invalid setting(s):"
     props = [re.match(r"  - (\S+(?: \(value\))?)", line).group(1) for line in lines]  # type: ignore[union-attr]
-    assert props == [
-        "export_name",
-        "forecast_arn",
-        "format",
-        "tags['aws:reserved']",
-        f"tags['{'k' * 129}']",
-        "tags['ok'] (value)",
-    ] or sorted(props) == sorted(
+    assert props[:2] == ["prefix", "removal_policy"]
+    assert sorted(props[2:]) == sorted(
         ["export_name", "forecast_arn", "format", "tags['aws:reserved']", f"tags['{'k' * 129}']", "tags['ok'] (value)"]
     )
-    text = str(raised.value)
-    assert "ForecastExportJobName" in text and "'1starts_with_a_digit'" in text and "start with a letter" in text
-    assert "must be the ARN of a forecast" in text
-    assert "use CSV or PARQUET" in text
-    assert "must not start with aws:" in text
+    # Each line names the prop, the CloudFormation property, the rule or fix, and the value.
+    line = dict(zip(props, lines, strict=True))
+    assert "prefix must be empty or end with '/'" in line["prefix"] and "'/absolute'" in line["prefix"]
+    assert "RemovalPolicy.RETAIN" in line["removal_policy"]
+    assert "(ForecastExportJobName)" in line["export_name"] and "start with a letter" in line["export_name"]
+    assert "'1starts_with_a_digit'" in line["export_name"]
+    assert "(ForecastArn) must be the ARN of a forecast" in line["forecast_arn"]
+    assert "(Format)" in line["format"] and "use CSV or PARQUET" in line["format"] and "'JSON'" in line["format"]
+    assert "(Tags[0].Key) must not start with aws:" in line["tags['aws:reserved']"]
+    assert "(Tags[1].Key) must be 1 to 128 characters long" in line[f"tags['{'k' * 129}']"]
+    assert "(Tags[2].Value) must be 0 to 256 characters long" in line["tags['ok'] (value)"]
     assert not stack.node.try_find_child("ForecastExportProvider"), "no provider for an invalid export"
+
+
+def test_wrong_types_are_reported_before_the_properties(stack: cdk.Stack) -> None:
+    with pytest.raises(ValueError, match="destination must be an ExportDestination"):
+        ForecastExportJob(stack, "Export", forecast_arn=FORECAST_ARN, destination="s3://bucket/")  # type: ignore[arg-type]
 
 
 def test_tokens_are_left_to_the_handler(stack: cdk.Stack) -> None:
