@@ -394,3 +394,15 @@ def test_the_response_url_never_appears_in_the_logs(deploy) -> None:
     assert deployment.endpoint.secret_of(event["ResponseURL"]) not in logs
     assert "X-Amz-Signature" not in logs
     assert "amazonaws.com" not in logs and "127.0.0.1:" + str(deployment.endpoint.port) not in logs
+
+
+def test_fifty_what_if_sources_still_fit_cloudformations_response_limit(deploy) -> None:
+    deployment = deploy()
+    sources = [f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/scenario_{i:02d}_" + "x" * 40
+               for i in range(50)]
+    properties = valid_properties("Custom::WhatIfForecastExport", WhatIfForecastArns=sources)
+    answer = deployment.request("Create", properties, resource_type="Custom::WhatIfForecastExport")
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert "SourceArn" not in answer["Data"], "50 long ARNs would push the answer past 4,096 bytes"
+    assert answer["Data"]["Arn"] == answer["PhysicalResourceId"]
+    assert deployment.endpoint.violations == []
