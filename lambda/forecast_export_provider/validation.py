@@ -222,7 +222,8 @@ def find_problems(
     kind = present[0]
     input_shape = forecast_model().operation_model(kind.create_operation).input_shape
     overrides = _overrides(kind)
-    allowed = {"ServiceToken", *input_shape.members}
+    # CloudFormation passes the custom resource's own settings along with the properties.
+    allowed = {"ServiceToken", "ServiceTimeout", *input_shape.members}
     for key in properties:
         if key not in allowed:
             checker.add(key, key, f"is not a property of {kind.resource_type}")

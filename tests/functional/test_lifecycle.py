@@ -57,7 +57,9 @@ def test_create_answers_once_the_export_is_active(deploy, resource_type: str) ->
 
 def test_create_passes_every_property_to_forecast(deploy) -> None:
     deployment = deploy()
-    properties = named("weekly_export", Format="PARQUET", Tags=[{"Key": "team", "Value": "planning"}])
+    properties = named(
+        "weekly_export", Format="PARQUET", Tags=[{"Key": "team", "Value": "planning"}], ServiceTimeout="3540"
+    )
     properties["Destination"]["S3Config"]["KMSKeyArn"] = KMS_KEY_ARN
     answer = deployment.request("Create", properties)
     assert answer["Status"] == "SUCCESS", answer["Reason"]

@@ -98,3 +98,7 @@ def test_summary_stays_under_crhelpers_limit_and_counts_the_rest() -> None:
     assert len(text) <= 250
     assert text.startswith("Tags[0].Key")
     assert "more)" in text
+
+
+def test_cloudformations_own_settings_are_accepted_beside_the_properties() -> None:
+    assert find_problems(valid_properties(ServiceTimeout="3540")) == []
