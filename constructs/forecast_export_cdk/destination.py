@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 
@@ -239,7 +239,7 @@ class ExportDestination(Construct):
             if policy is not None:
                 self._acknowledge_role_findings(policy)
 
-    def _acknowledge_role_findings(self, policy: Construct) -> None:
+    def _acknowledge_role_findings(self, policy: IConstruct) -> None:
         reason = (
             "The actions are those the Amazon Forecast developer guide lists for its S3 role "
             "(s3:Get*, s3:List*, s3:PutObject); writing is limited to this destination's prefix "
