@@ -25,6 +25,7 @@ from .lifecycle import CONTINUE, Lifecycle, Outcome, Request, WaitSettings
 
 STATE_KEY = "ForecastExportWait"
 HANDOFF_RESERVE_SECONDS = 30.0
+MIN_HANDOFF_RESERVE_SECONDS = 2.0
 MAX_RESPONSE_BYTES = 4096
 MAX_REASON_LENGTH = 250
 
@@ -40,6 +41,10 @@ class SelfInvokingResource(CfnResource):
     def _polling_init(self, event: dict[str, Any]) -> None:
         if self.Status == FAILED or self.PhysicalResourceId:
             self._send_response = True
+            return
+        guard = self._timer  # type: ignore[attr-defined]
+        if guard is not None and guard.finished.is_set():
+            logger.error("The timeout guard has answered already; not continuing")
             return
         continue_in_new_invocation(event, self.Data, self._context)  # type: ignore[attr-defined]
 
@@ -82,9 +87,14 @@ def resume(event: dict[str, Any], context: Any) -> str | None:
 
 
 def handoff_time(lifecycle: Lifecycle, context: Any) -> float:
-    """When this invocation must stop waiting and hand the request to the next one."""
+    """When this invocation must stop waiting and hand the request to the next one.
+
+    The reserve leaves time to invoke the next invocation well before crhelper's timeout guard,
+    which answers FAILED half a second before the invocation's end.
+    """
     remaining = context.get_remaining_time_in_millis() / 1000.0
-    return float(lifecycle.clock.now() + remaining - min(HANDOFF_RESERVE_SECONDS, remaining / 4))
+    reserve = min(HANDOFF_RESERVE_SECONDS, max(MIN_HANDOFF_RESERVE_SECONDS, remaining / 4))
+    return float(lifecycle.clock.now() + remaining - reserve)
 
 
 def answer(outcome: Outcome) -> str | None:

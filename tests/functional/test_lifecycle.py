@@ -149,7 +149,7 @@ def test_an_existing_export_with_other_settings_is_left_alone(deploy) -> None:
 
 
 def test_a_job_longer_than_one_invocation_continues_in_the_next(deploy) -> None:
-    deployment = deploy(duration=7.0, timeout_seconds=4.0)
+    deployment = deploy(duration=9.0, timeout_seconds=4.5)
     answer = deployment.request("Create", valid_properties(), timeout=40)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     deployment.runtime.wait_idle(timeout=10)
@@ -160,7 +160,7 @@ def test_a_job_longer_than_one_invocation_continues_in_the_next(deploy) -> None:
 
 
 def test_a_job_that_never_finishes_fails_before_the_deadline(deploy) -> None:
-    deployment = deploy(duration=math.inf, timeout_seconds=3.0, environment={"TOTAL_WAIT_SECONDS": "5"})
+    deployment = deploy(duration=math.inf, timeout_seconds=4.5, environment={"TOTAL_WAIT_SECONDS": "5"})
     started = time.monotonic()
     answer = deployment.request("Create", named("stuck_export"))
     elapsed = time.monotonic() - started
@@ -204,7 +204,7 @@ def test_a_tags_only_update_happens_in_place(deploy) -> None:
 
 
 def test_an_update_with_fifty_tags_of_maximum_length_succeeds(deploy) -> None:
-    deployment = deploy(duration=5.0, timeout_seconds=3.0)
+    deployment = deploy(duration=7.0, timeout_seconds=4.5)
     old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
     new = valid_properties(
         Format="PARQUET", Tags=[{"Key": f"{i:02d}" + "n" * 126, "Value": "w" * 256} for i in range(50)]
@@ -385,7 +385,7 @@ def test_thirty_creates_against_a_cap_of_three_concurrent_jobs(deploy) -> None:
 
 
 def test_the_response_url_never_appears_in_the_logs(deploy) -> None:
-    deployment = deploy(duration=3.0, timeout_seconds=2.5)
+    deployment = deploy(duration=6.0, timeout_seconds=4.5)
     event = deployment.event("Create", valid_properties())
     deployment.send(event)
     assert deployment.answer(event)["Status"] == "SUCCESS"

@@ -54,3 +54,30 @@ def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoi
     many = ["arn:aws:forecast:us-east-1:123456789012:what-if-forecast/a/" + "w" * 60] * 50
     huge = dict(small, SourceArn=",".join(many))
     assert "SourceArn" not in entrypoint.fit_response("a", huge)
+
+
+class _Context:
+    def __init__(self, remaining_seconds: float) -> None:
+        self.remaining = remaining_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.remaining * 1000)
+
+
+class _Clock:
+    def now(self) -> float:
+        return 1000.0
+
+
+class _Lifecycle:
+    clock = _Clock()
+
+
+def test_handoff_leaves_thirty_seconds_of_a_long_invocation(entrypoint) -> None:
+    assert entrypoint.handoff_time(_Lifecycle(), _Context(900)) == 1000.0 + 870
+
+
+def test_handoff_always_precedes_crhelpers_timeout_guard(entrypoint) -> None:
+    for remaining in (1.0, 3.0, 8.0, 60.0):
+        reserve = 1000.0 + remaining - entrypoint.handoff_time(_Lifecycle(), _Context(remaining))
+        assert reserve >= 2.0, "crhelper answers FAILED 0.5 s before the end; invoking the next takes time"
