@@ -10,7 +10,6 @@ created. Finally every call the handler made is checked against the provider rol
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,11 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from forecast_export_provider.kinds import KINDS
 from forecast_export_provider.naming import generated_name
-from moto import mock_aws
 
 from tests.standins.catch_all import CatchAllEndpoint
 from tests.standins.cfn_endpoint import ResponseEndpoint
@@ -32,6 +29,7 @@ from tests.standins.lambda_service import LambdaServiceStandIn
 
 from .cloud_assembly import REPO, Resolver, StackArtifact, synthesize
 from .iam import ApiCall, Grant, grants, never_used, not_allowed
+from .offline import create_with_moto, runtime_for
 
 # The module's tests share one synthesized stack and one run: keep them on one xdist worker.
 pytestmark = pytest.mark.xdist_group("e2e-example-stack")
@@ -58,36 +56,6 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> StackArtifact:
     return StackArtifact.load(assembly, STACK)
 
 
-def create_with_moto(stack: StackArtifact) -> Resolver:
-    """Create the template's buckets, roles and keys in moto; return a resolver that knows them."""
-    resolver = Resolver(parameters=dict(PARAMETERS), region=REGION, account=ACCOUNT)
-    resources = stack.resources
-    with mock_aws():
-        iam, s3, kms = (boto3.client(name, region_name=REGION) for name in ("iam", "s3", "kms"))
-        for logical_id, resource in resources.items():
-            if resource["Type"] == "AWS::IAM::Role":
-                name = f"{STACK}-{logical_id}"[:64]
-                document = json.dumps(resolver.resolve(resource["Properties"]["AssumeRolePolicyDocument"]))
-                role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"]
-                resolver.refs[logical_id] = name
-                resolver.attributes[(logical_id, "Arn")] = role["Arn"]
-            elif resource["Type"] == "AWS::S3::Bucket":
-                name = f"{STACK}-{logical_id}".lower()[:50] + "-" + uuid.uuid4().hex[:8]
-                s3.create_bucket(Bucket=name)
-                resolver.refs[logical_id] = name
-                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
-        for logical_id, resource in resources.items():
-            if resource["Type"] == "AWS::KMS::Key":
-                policy = json.dumps(resolver.resolve(resource["Properties"]["KeyPolicy"]))
-                key = kms.create_key(Policy=policy)["KeyMetadata"]
-                resolver.refs[logical_id] = key["KeyId"]
-                resolver.attributes[(logical_id, "Arn")] = key["Arn"]
-            elif resource["Type"] == "AWS::Logs::LogGroup":
-                resolver.refs[logical_id] = f"/aws/lambda/{logical_id}"
-                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}:*"
-    return resolver
-
-
 @dataclass
 class Run:
     """Everything the offline run observed."""
@@ -104,29 +72,6 @@ class Run:
     logs: str = ""
     violations: list[str] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
-
-
-def runtime_for(stack: StackArtifact, resolver: Resolver, function_logical_id: str, **services: Any) -> LambdaRuntime:
-    """The provider function as the template defines it, code from the cloud assembly."""
-    function = stack.resources[function_logical_id]["Properties"]
-    name = resolver.refs[function_logical_id]
-    environment = resolver.resolve(function.get("Environment", {}).get("Variables", {}))
-    return LambdaRuntime(
-        code_dir=stack.asset_directory(function_logical_id),
-        handler=function["Handler"],
-        timeout_seconds=services.pop("timeout_seconds", function["Timeout"]),
-        memory_mb=function["MemorySize"],
-        function_name=name,
-        lambda_service=services["lambda_service"],
-        retry_delay_seconds=0.1,
-        environment={
-            **environment,
-            "AWS_ENDPOINT_URL": services["catch_all"].endpoint_url,
-            "AWS_ENDPOINT_URL_FORECAST": services["forecast"].endpoint_url,
-            "AWS_ENDPOINT_URL_LAMBDA": services["lambda_service"].endpoint_url,
-        },
-        extra_env={"SSL_CERT_FILE": services["endpoint"].ca_bundle_path},
-    )
 
 
 class CloudFormation:
@@ -193,7 +138,7 @@ def lifecycle_of(cfn: CloudFormation, properties: dict[str, Any], forecast: Fore
 
 @pytest.fixture(scope="module")
 def run(example: StackArtifact) -> Iterator[Run]:
-    resolver = create_with_moto(example)
+    resolver = create_with_moto(example, STACK, PARAMETERS)
     custom = example.custom_resources()
     [function_logical_id] = {example.service_function(resource) for resource in custom.values()}
     function_name = f"{STACK}-{function_logical_id}"[:64]
