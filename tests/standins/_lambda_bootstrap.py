@@ -1,7 +1,7 @@
 """The worker of :mod:`tests.standins.lambda_runtime`: runs ONE invocation of a Lambda handler.
 
-Run as ``python -S -s _lambda_bootstrap.py EVENT_FILE REQUEST_ID DEADLINE_MS RESULT_FILE FUNCTION_ARN`` with the
-function's environment (``_HANDLER`` names the handler). Like Lambda's Python runtime it puts one
+Run as ``python -S -s _lambda_bootstrap.py EVENT_FILE REQUEST_ID TIMEOUT_MS RESULT_FILE FUNCTION_ARN STARTED_FILE``
+with the function's environment (``_HANDLER`` names the handler). Like Lambda's Python runtime it puts one
 logging handler on the root logger, writing to stdout, builds a context object, calls the handler
 and reports an unhandled exception as Lambda's error JSON. It then exits at once, without waiting
 for background threads, as a frozen Lambda execution environment would.
@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 
-EVENT_FILE = REQUEST_ID = DEADLINE_MS = RESULT_FILE = FUNCTION_ARN = ""
+EVENT_FILE = REQUEST_ID = TIMEOUT_MS = RESULT_FILE = FUNCTION_ARN = STARTED_FILE = ""
 
 
 class LambdaContext:
@@ -33,7 +33,8 @@ class LambdaContext:
         self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
         self.identity = None
         self.client_context = None
-        self._deadline_ms = int(DEADLINE_MS)
+        # As in Lambda, the timeout counts from the invocation's start, after the init phase.
+        self._deadline_ms = int(time.time() * 1000) + int(TIMEOUT_MS)
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds until the invocation times out."""
@@ -85,9 +86,9 @@ def _fail(error_type: str, message: str, stack: list[str]) -> None:
 
 def main() -> None:
     """Run one invocation; the arguments come from the command line."""
-    global EVENT_FILE, REQUEST_ID, DEADLINE_MS, RESULT_FILE, FUNCTION_ARN
+    global EVENT_FILE, REQUEST_ID, TIMEOUT_MS, RESULT_FILE, FUNCTION_ARN, STARTED_FILE
     sys.path.pop(0)  # this file's directory: not part of the function's import path
-    EVENT_FILE, REQUEST_ID, DEADLINE_MS, RESULT_FILE, FUNCTION_ARN = sys.argv[1:6]
+    EVENT_FILE, REQUEST_ID, TIMEOUT_MS, RESULT_FILE, FUNCTION_ARN, STARTED_FILE = sys.argv[1:7]
     _setup_logging()
     handler_name = os.environ["_HANDLER"]
     module_name, _, function_name = handler_name.rpartition(".")
@@ -108,8 +109,11 @@ def main() -> None:
         return
     with open(EVENT_FILE, "rb") as source:
         event = json.loads(source.read() or b"{}")
+    context = LambdaContext()
+    with open(STARTED_FILE, "w", encoding="utf-8") as started:
+        started.write(str(time.time()))
     try:
-        result = handler(event, LambdaContext())
+        result = handler(event, context)
     except Exception as exc:
         # The stack trace starts in the user's code, as Lambda reports it.
         tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None

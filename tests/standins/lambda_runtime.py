@@ -5,6 +5,9 @@ function's code directory followed by a "runtime packages" directory holding onl
 and their dependencies, as the Lambda Python runtime ships them. Anything else (crhelper, the
 provider package) must be in the code directory, as it must be in a Lambda asset.
 
+As in Lambda, the function's timeout counts from the moment the handler is called; the init phase
+(importing the handler's module) has its own limit of ten seconds.
+
 Asynchronous invocations that fail (unhandled exception, non-zero exit, timeout, kill) are retried
 up to ``max_async_retries`` times with the same payload and request id, as Lambda retries them.
 """
@@ -59,6 +62,8 @@ RESERVED_ENV = frozenset(
     }
 )
 ENV_SIZE_LIMIT = 4096
+INIT_LIMIT_SECONDS = 10.0
+"""Lambda's limit on a function's init phase (module imports), apart from its timeout."""
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
 _BOOTSTRAP = Path(__file__).with_name("_lambda_bootstrap.py")
 
@@ -381,9 +386,9 @@ class LambdaRuntime:
         tag = f"{event.request_id}-{attempt}-{secrets.token_hex(4)}"
         event_file = self._work / f"{tag}.event.json"
         result_file = self._work / f"{tag}.result.json"
+        started_file = self._work / f"{tag}.started"
         event_file.write_bytes(event.payload)
         start = time.time()
-        deadline_ms = int((start + self.timeout_seconds) * 1000)
         invocation = Invocation(event.request_id, attempt, len(event.payload), start)
         invocation.log_lines.append(f"START RequestId: {event.request_id} Version: $LATEST\n")
         with self._lock:
@@ -397,9 +402,10 @@ class LambdaRuntime:
                     str(self._runtime_root / "bootstrap" / "bootstrap.py"),
                     str(event_file),
                     event.request_id,
-                    str(deadline_ms),
+                    str(int(self.timeout_seconds * 1000)),
                     str(result_file),
                     self.function_arn,
+                    str(started_file),
                 ],
                 cwd=self.code_dir,
                 env=self.worker_environment(),
@@ -411,9 +417,7 @@ class LambdaRuntime:
             self._running[proc.pid] = (proc, invocation)
         reader = threading.Thread(target=self._read_output, args=(proc, invocation), daemon=True)
         reader.start()
-        try:
-            proc.wait(timeout=max(0.0, start + self.timeout_seconds - time.time()))
-        except subprocess.TimeoutExpired:
+        if not self._wait_within_limits(proc, start, started_file):
             with self._lock:
                 invocation.timed_out = True
             _kill_group(proc)
@@ -452,9 +456,26 @@ class LambdaRuntime:
                 f"Billed Duration: {int(duration_ms) + 1} ms\tMemory Size: {self.memory_mb} MB\n"
             )
             self._lock.notify_all()
-        for path in (event_file, result_file):
+        for path in (event_file, result_file, started_file):
             path.unlink(missing_ok=True)
         return invocation
+
+    def _wait_within_limits(self, proc: subprocess.Popen[bytes], start: float, started_file: Path) -> bool:
+        """Wait for the worker as Lambda does: the init phase (imports) has its own limit, and the
+        function's timeout counts from the moment the handler is called. False on a timeout."""
+        handler_started: float | None = None
+        while True:
+            try:
+                proc.wait(timeout=0.02)
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            if handler_started is None and started_file.exists():
+                with contextlib.suppress(OSError, ValueError):
+                    handler_started = float(started_file.read_text(encoding="utf-8"))
+            limit = start + INIT_LIMIT_SECONDS if handler_started is None else handler_started + self.timeout_seconds
+            if time.time() > limit:
+                return False
 
     def _read_output(self, proc: subprocess.Popen[bytes], invocation: Invocation) -> None:
         assert proc.stdout is not None
