@@ -5,10 +5,13 @@ caches), or taken from a ``cdk synth`` output when one exists under ``cdk.out``,
 deflate. The import is timed in fresh ``python -S -s`` processes that see only the staged code
 and the boto3 of the "runtime packages" directory, as in Lambda; byte-code is not written, as
 Lambda's read-only ``/var/task`` does not let it be.
+
+``python -m benchmarks.latency`` reports them; ``python -m benchmarks.footprint`` alone re-measures them.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import statistics
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import REPOSITORY
-from benchmarks.simulation import percentile
+from benchmarks.simulation import markdown_table, percentile
 from tests.standins.lambda_runtime import runtime_packages_dir, stage_code
 
 ASSET_PACKAGES = ["forecast_export_provider", "crhelper"]
@@ -133,3 +136,42 @@ def measure(runs: int = 15) -> tuple[list[AssetSize], list[ImportTimes]]:
         code = Path(work) / "asset"
         times = [import_times(code, module, runs) for module in (HANDLER_MODULE, "boto3", "crhelper")]
     return sizes, times
+
+
+def tables(import_runs: int = 15) -> str:
+    """The asset-size and import-time tables, in Markdown."""
+    sizes, times = measure(import_runs)
+    size_rows = []
+    for size in sizes:
+        parts = ", ".join(f"{name} {bytes_ / 1024:.1f} KiB" for name, bytes_ in sorted(size.by_package.items()))
+        size_rows.append(
+            [
+                size.source,
+                str(size.files),
+                f"{size.unzipped_bytes / 1024:.1f} KiB",
+                f"{size.zipped_bytes / 1024:.1f} KiB ({size.zipped_bytes} bytes)",
+                parts,
+            ]
+        )
+    time_rows = [
+        [f"`import {t.module}`", str(len(t.samples)), f"{t.median * 1000:.0f}", f"{t.p95 * 1000:.0f}"] for t in times
+    ]
+    return (
+        "### Lambda asset\n\n"
+        + markdown_table(
+            ["asset", "files", "unzipped", "zipped (deflate, level 9)", "compressed data by package"], size_rows, 1
+        )
+        + "\n\n### Cold import (fresh `python -S -s`, staged code + runtime boto3, no byte-code written)\n\n"
+        + markdown_table(["import", "runs", "median (ms)", "p95 (ms)"], time_rows, 1)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.footprint", description="Asset size and import time.")
+    parser.add_argument("--runs", type=int, default=15, help="cold import samples per module (default 15)")
+    print(tables(parser.parse_args().runs))
+    print(f"\nload average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -40,6 +40,7 @@ from benchmarks.simulation import (
     FunctionSettings,
     RequestResult,
     jittered,
+    markdown_table,
     percentile,
     simulate_create,
     simulate_delete,
@@ -162,13 +163,6 @@ def run_deletes(
 # --------------------------------------------------------------------------- tables
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 2) -> str:
-    align = ["---" if i < right_from else "---:" for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _tick(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
@@ -236,9 +230,9 @@ def create_tables(cells: dict[tuple[str, str], Cell], runs: int) -> str:
             )
     return (
         "### Create: from ACTIVE to the response\n\n"
-        + _table(header, rows)
+        + markdown_table(header, rows)
         + "\n\n### Create: goals\n\n"
-        + _table(goals_header, goal_rows)
+        + markdown_table(goals_header, goal_rows)
     )
 
 
@@ -275,36 +269,7 @@ def delete_tables(cells: dict[tuple[str, str], Cell]) -> str:
                     f"{cell.mean(lambda r: r.describes):.1f}",
                 ]
             )
-    return "### Delete: from the job gone to the response\n\n" + _table(header, rows)
-
-
-def footprint_tables(import_runs: int) -> str:
-    from benchmarks.footprint import measure
-
-    sizes, times = measure(import_runs)
-    size_rows = []
-    for size in sizes:
-        parts = ", ".join(f"{name} {bytes_ / 1024:.1f} KiB" for name, bytes_ in sorted(size.by_package.items()))
-        size_rows.append(
-            [
-                size.source,
-                str(size.files),
-                f"{size.unzipped_bytes / 1024:.1f} KiB",
-                f"{size.zipped_bytes / 1024:.1f} KiB ({size.zipped_bytes} bytes)",
-                parts,
-            ]
-        )
-    time_rows = [
-        [f"`import {t.module}`", str(len(t.samples)), f"{t.median * 1000:.0f}", f"{t.p95 * 1000:.0f}"] for t in times
-    ]
-    return (
-        "### Lambda asset\n\n"
-        + _table(
-            ["asset", "files", "unzipped", "zipped (deflate, level 9)", "compressed data by package"], size_rows, 1
-        )
-        + "\n\n### Cold import (fresh `python -S -s`, staged code + runtime boto3, no byte-code written)\n\n"
-        + _table(["import", "runs", "median (ms)", "p95 (ms)"], time_rows, 1)
-    )
+    return "### Delete: from the job gone to the response\n\n" + markdown_table(header, rows)
 
 
 def machine() -> str:
@@ -317,18 +282,25 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPOSITORY), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    commit = _git("rev-parse", "--short", "HEAD") or "unknown (not a git checkout)"
+    if _git("status", "--porcelain", "--untracked-files=no", "--", "lambda", "constructs", "benchmarks"):
+        commit += " with uncommitted changes under lambda/, constructs/ or benchmarks/"
     return (
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; commit {commit}\n"
+        f"- load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n"
         f"- CPUs (nproc): {os.cpu_count()}; CPU: {model}\n"
         f"- Python {platform.python_version()} ({platform.python_implementation()}), "
         f"{platform.system()} {platform.machine()}"
     )
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(REPOSITORY), *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
 
 
 def assumptions(settings: FunctionSettings, runs: int, seed: int, jitter: float) -> str:
@@ -390,7 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         delete_tables(deletes),
     ]
     if not args.skip_footprint:
-        sections.append(footprint_tables(import_runs))
+        from benchmarks.footprint import tables
+
+        sections.append(tables(import_runs))
     print("\n\n".join(sections))
     progress(f"done in {time.perf_counter() - started:.1f} s")
     if bad:

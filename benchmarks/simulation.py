@@ -227,6 +227,14 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 2) -> str:
+    """A Markdown table; columns from ``right_from`` on are right-aligned."""
+    align = ["---" if i < right_from else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def jittered(seconds: float, jitter: float, seed: str) -> float:
     """``seconds`` times a seeded uniform factor in [1 - jitter, 1 + jitter]."""
     return seconds * random.Random(seed).uniform(1 - jitter, 1 + jitter)
