@@ -31,6 +31,12 @@ synth: $(CDK_CLI_DIR)/node_modules/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(ARGS)
 
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.latency $(ARGS)
+
+scale: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.scale $(ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy

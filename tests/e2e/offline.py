@@ -57,6 +57,7 @@ def runtime_for(stack: StackArtifact, resolver: Resolver, function_logical_id: s
         handler=function["Handler"],
         timeout_seconds=services.pop("timeout_seconds", function["Timeout"]),
         memory_mb=function["MemorySize"],
+        init_limit_seconds=services.pop("init_limit_seconds", 10.0),
         function_name=name,
         lambda_service=services["lambda_service"],
         retry_delay_seconds=0.1,

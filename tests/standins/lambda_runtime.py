@@ -193,6 +193,7 @@ class LambdaRuntime:
         max_async_retries: int = 2,
         retry_delay_seconds: float = 0.2,
         memory_mb: int = 256,
+        init_limit_seconds: float = INIT_LIMIT_SECONDS,
         extra_env: Mapping[str, str] | None = None,
         python: str = sys.executable,
     ) -> None:
@@ -214,6 +215,7 @@ class LambdaRuntime:
         self.max_async_retries = max_async_retries
         self.retry_delay_seconds = retry_delay_seconds
         self.memory_mb = memory_mb
+        self.init_limit_seconds = init_limit_seconds
         self.python = python
         self.function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
         self.credentials = {
@@ -473,7 +475,10 @@ class LambdaRuntime:
             if handler_started is None and started_file.exists():
                 with contextlib.suppress(OSError, ValueError):
                     handler_started = float(started_file.read_text(encoding="utf-8"))
-            limit = start + INIT_LIMIT_SECONDS if handler_started is None else handler_started + self.timeout_seconds
+            if handler_started is None:
+                limit = start + self.init_limit_seconds
+            else:
+                limit = handler_started + self.timeout_seconds
             if time.time() > limit:
                 return False
 
