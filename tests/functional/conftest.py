@@ -100,6 +100,8 @@ class Deployment:
         """Every request got exactly one well-formed answer, and no ResponseURL reached the logs."""
         self.runtime.wait_idle(timeout=30)
         logs = self.runtime.logs
+        for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            assert self.runtime.credentials[name] not in logs, f"{name} was logged"
         for url in self.urls:
             assert self.endpoint.secret_of(url) not in logs, "a pre-signed ResponseURL was logged"
             if url not in self.repeated:

@@ -189,6 +189,31 @@ def test_a_no_change_update_keeps_the_export(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
+def test_an_update_compares_with_the_export_not_only_the_old_properties(deploy) -> None:
+    deployment = deploy()
+    desired = valid_properties(Format="PARQUET")
+    arn = deployment.request("Create", desired)["PhysicalResourceId"]
+    # Old properties that disagree with the export (as in a rollback after a failed update):
+    # the export already matches what is desired, so nothing is created.
+    answer = deployment.request("Update", desired, old_properties=valid_properties(), physical_id=arn)
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["PhysicalResourceId"] == arn
+    assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
+
+
+def test_an_update_of_an_export_deleted_out_of_band_creates_a_new_one(deploy) -> None:
+    deployment = deploy()
+    old = valid_properties()
+    arn = deployment.request("Create", old)["PhysicalResourceId"]
+    deployment.forecast.client().delete_forecast_export_job(ForecastExportJobArn=arn)
+    time.sleep(0.5)
+    answer = deployment.request(
+        "Update", valid_properties(Tags=[{"Key": "a", "Value": "b"}]), old_properties=old, physical_id=arn
+    )
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert answer["PhysicalResourceId"] != arn
+
+
 def test_a_tags_only_update_happens_in_place(deploy) -> None:
     deployment = deploy()
     old = valid_properties(Tags=[{"Key": "team", "Value": "a"}, {"Key": "stage", "Value": "dev"}])
@@ -352,7 +377,7 @@ def test_delete_failed_reports_forecasts_message(deploy) -> None:
 
 
 def test_half_of_all_forecast_calls_throttled_still_succeeds(deploy) -> None:
-    deployment = deploy(throttle_rate=0.5, seed=7)
+    deployment = deploy(throttle_rate=0.5, server_error_rate=0.1, seed=7)
     created = deployment.request("Create", valid_properties(Tags=[{"Key": "a", "Value": "1"}]))
     assert created["Status"] == "SUCCESS", created["Reason"]
     arn = created["PhysicalResourceId"]
@@ -367,6 +392,7 @@ def test_half_of_all_forecast_calls_throttled_still_succeeds(deploy) -> None:
     assert deleted["Status"] == "SUCCESS", deleted["Reason"]
     throttled = [call for call in deployment.forecast.calls if call.error == "ThrottlingException"]
     assert len(throttled) >= 5
+    assert any(call.error == "InternalFailure" for call in deployment.forecast.calls), "5xx answers are retried too"
     assert deployment.forecast.live_jobs() == []
 
 
@@ -400,8 +426,10 @@ def test_the_response_url_never_appears_in_the_logs(deploy) -> None:
 
 def test_fifty_what_if_sources_still_fit_cloudformations_response_limit(deploy) -> None:
     deployment = deploy()
-    sources = [f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/scenario_{i:02d}_" + "x" * 40
-               for i in range(50)]
+    sources = [
+        f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/scenario_{i:02d}_" + "x" * 40
+        for i in range(50)
+    ]
     properties = valid_properties("Custom::WhatIfForecastExport", WhatIfForecastArns=sources)
     answer = deployment.request("Create", properties, resource_type="Custom::WhatIfForecastExport")
     assert answer["Status"] == "SUCCESS", answer["Reason"]
