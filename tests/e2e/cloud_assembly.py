@@ -20,7 +20,9 @@ def synthesize(app: Path, outdir: Path, *, extra_context: Mapping[str, Any] | No
     context = json.loads((REPO / "cdk.json").read_text()).get("context", {})
     context.update(extra_context or {})
     environment = {**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)}
-    subprocess.run([sys.executable, str(app)], cwd=REPO, env=environment, check=True, capture_output=True)
+    done = subprocess.run([sys.executable, str(app)], cwd=REPO, env=environment, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"synthesizing {app.name} failed:\n{done.stderr[-3000:]}")
     return outdir
 
 

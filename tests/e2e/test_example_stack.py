@@ -99,7 +99,12 @@ class CloudFormation:
     def send(self, event: dict[str, Any], times: int = 1) -> dict[str, Any]:
         for _ in range(times):
             self.runtime.invoke_async(event)
-        return self.endpoint.wait_for_response(event["ResponseURL"], timeout=90)
+        try:
+            return self.endpoint.wait_for_response(event["ResponseURL"], timeout=90)
+        except TimeoutError:
+            failed = [i for i in self.runtime.invocations if i.error_type]
+            detail = f"; last failed invocation: {failed[-1].error_type}\n{failed[-1].log[-1500:]}" if failed else ""
+            raise TimeoutError(f"no answer to {event['RequestType']} {self.logical_id}{detail}") from None
 
 
 def lifecycle_of(cfn: CloudFormation, properties: dict[str, Any], forecast: ForecastStandIn, slow: set[str]) -> list:
