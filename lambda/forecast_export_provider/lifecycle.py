@@ -307,9 +307,10 @@ class Lifecycle:
         limit = self._wait_limit(state)
         if now >= limit:
             raise OutOfTime("waiting", "")
-        if now + interval >= self._handoff_at:
+        step = min(interval, limit - now)
+        if now + step >= self._handoff_at:
             raise _Handoff
-        self.clock.sleep(min(interval, limit - now))
+        self.clock.sleep(step)
 
     def _timed_out(self, request: Request, state: dict[str, Any], last_error: str) -> Outcome:
         waited = int(self.settings.total_wait)
