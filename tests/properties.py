@@ -49,24 +49,25 @@ class BadInput:
     names: str
 
 
+def _parent(properties: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    *parents, last = path.split(".")
+    for key in parents:
+        properties = properties[key]
+    return properties, last
+
+
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def change(properties: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target = properties
-        for key in parents:
-            target = target[key]
-        target[last] = value
+        target, key = _parent(properties, path)
+        target[key] = value
 
     return change
 
 
 def _drop(path: str) -> Callable[[dict[str, Any]], None]:
     def change(properties: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target = properties
-        for key in parents:
-            target = target[key]
-        del target[last]
+        target, key = _parent(properties, path)
+        del target[key]
 
     return change
 
