@@ -145,6 +145,8 @@ KINDS: tuple[ExportKind, ...] = (
     WHAT_IF_FORECAST_EXPORT,
 )
 
+KINDS_BY_KEY: dict[str, ExportKind] = {kind.key: kind for kind in KINDS}
+
 SOURCE_PROPERTIES: tuple[str, ...] = tuple(kind.source_property for kind in KINDS)
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .forecast import Clock, ForecastError, ForecastExports, OutOfTime
-from .kinds import KINDS, ExportKind
+from .kinds import KINDS_BY_KEY, ExportKind
 from .naming import generated_name
 from .validation import DEFAULT_FORMAT, ExportSpec, InvalidProperties, kind_for, parse
 
@@ -184,7 +184,7 @@ class Lifecycle:
                 self._sync_tags(request, spec, str(current))
                 if found["Status"] == "ACTIVE":
                     return Outcome(SUCCESS, current, attributes(spec.kind, found))
-                state.update(step="await", arn=current, last_status=found["Status"])
+                state.update(step="await", arn=current, kind=spec.kind.key, last_status=found["Status"])
                 return None
             if spec.name is not None and spec.name == name:
                 changed = ", ".join(spec.differences(found)) or "the export"
@@ -203,25 +203,25 @@ class Lifecycle:
         return None
 
     def _await(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        spec = parse(request.properties)
+        kind = KINDS_BY_KEY[state["kind"]]
         arn = state["arn"]
         if state.pop("fresh", False):
             self._pause(state, self.settings.poll_interval)
-        found = self.exports.describe(spec.kind, arn)
+        found = self.exports.describe(kind, arn)
         status = found["Status"] if found else "NOT_FOUND"
         state["last_status"] = status
         if found is not None and status == "ACTIVE":
-            return Outcome(SUCCESS, arn, attributes(spec.kind, found))
+            return Outcome(SUCCESS, arn, attributes(kind, found))
         if found is None or status in CREATE_FAILURES or status in DELETING:
             message = (found or {}).get("Message") or "no message from Forecast"
             if found is None:
                 message = "the export disappeared while waiting"
-            raise _Failure(f"{spec.kind.title} {export_name(arn)} {status}: {message}", arn)
+            raise _Failure(f"{kind.title} {export_name(arn)} {status}: {message}", arn)
         self._pause(state, self.settings.poll_interval)
         return None
 
     def _dismantle(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        kind = next(k for k in KINDS if k.key == state["kind"])
+        kind = KINDS_BY_KEY[state["kind"]]
         arn = state["arn"]
         found = self.exports.describe(kind, arn)
         if found is None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from .kinds import KINDS, SOURCE_PROPERTIES, ExportKind, kinds_in
+from .kinds import SOURCE_PROPERTIES, ExportKind, kind_of_arn, kinds_in
 
 MAX_TAGS = 50
 DEFAULT_FORMAT = "CSV"
@@ -361,4 +361,4 @@ def kind_for(properties: Mapping[str, Any], physical_id: object = None) -> Expor
     present = kinds_in(properties)
     if len(present) == 1:
         return present[0]
-    return next((kind for kind in KINDS if kind.is_export_arn(physical_id)), None)
+    return kind_of_arn(physical_id)
