@@ -56,6 +56,7 @@ class ResponseEndpoint:
         self._expected: dict[str, _Expected] = {}  # by path?query
         self._responses: dict[str, list[dict[str, Any]]] = {}
         self._raw: dict[str, list[bytes]] = {}
+        self._arrivals: dict[str, list[float]] = {}
         self.violations: list[str] = []
         self.rejected: list[str] = []
         self._server: LocalServer | None = None
@@ -114,6 +115,7 @@ class ResponseEndpoint:
             self._expected[target] = _Expected(stack_id, logical_id, request_id)
             self._responses[target] = []
             self._raw[target] = []
+            self._arrivals[target] = []
         return f"https://{self.host}:{self.port}{target}"
 
     @staticmethod
@@ -159,6 +161,11 @@ class ResponseEndpoint:
         with self._lock:
             return list(self._raw[self._key(url)])
 
+    def arrival_times(self, url: str) -> list[float]:
+        """When each response PUT to ``url`` arrived (``time.monotonic()``), in arrival order."""
+        with self._lock:
+            return list(self._arrivals[self._key(url)])
+
     def all_responses(self) -> dict[str, list[dict[str, Any]]]:
         """Responses by URL path (without the query), for every issued URL."""
         with self._lock:
@@ -193,6 +200,7 @@ class ResponseEndpoint:
             self.violations.extend(f"{expected.logical_id}/{expected.request_id}: {p}" for p in problems)
             self._responses[target].append(document)
             self._raw[target].append(body)
+            self._arrivals[target].append(time.monotonic())
             self._lock.notify_all()
         etag = '"' + secrets.token_hex(16) + '"'
         request.send(200, b"", {"ETag": etag, "x-amz-request-id": secrets.token_hex(8).upper()})

@@ -25,7 +25,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,8 @@ from ._model import Validator, render_violations, service_model
 KIND_NAMES = ("forecast_export", "predictor_backtest_export", "explainability_export", "what_if_forecast_export")
 
 CREATING = ("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING")
+IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+"""The states that take one of the per-kind concurrent-job slots."""
 DELETING = ("DELETE_PENDING", "DELETE_IN_PROGRESS")
 DELETABLE = ("ACTIVE", "CREATE_FAILED", "CREATE_STOPPED", "DELETE_FAILED")
 GONE = "DELETED"
@@ -208,6 +210,22 @@ class ForecastStandIn:
             HTTP response is written.
         source_exists: ``callable(source_arn) -> bool``; False makes Create answer
             ResourceNotFoundException (default: every source exists).
+
+    Fault switches (default off; each is also a plain attribute, settable at any time):
+        list_lag_seconds: a job is invisible to List* until this long after its creation (Describe
+            sees it at once); a float or ``callable(kind_name, export_name) -> float``
+            (``math.inf``: never listed).
+        explainability_filter: which ARN ``ListExplainabilityExports``' ``ResourceArn`` filter
+            matches: ``"source"`` (the explainability's, as the model documents it) or ``"export"``
+            (the export's own ARN).
+        stop_loses_race: StopResource on a job in CREATE_PENDING/CREATE_IN_PROGRESS finds it just
+            turned ACTIVE: the job becomes ACTIVE and the call answers InvalidInputException.
+        resource_limit: a resource-count quota per kind that waiting does not lift: Create* answers
+            LimitExceededException while that many jobs of the kind exist, in any state (0: every
+            Create). An int for every kind, or ``{kind_name: int}``.
+        answer_delay: real seconds to wait before answering: a float for every operation, or
+            ``{operation: seconds}`` (key ``"*"``: every other operation), or
+            ``callable(operation) -> seconds``.
     """
 
     def __init__(
@@ -229,6 +247,11 @@ class ForecastStandIn:
         page_size: int | None = None,
         after_create: Callable[[str, str], None] | None = None,
         source_exists: Callable[[str], bool] | None = None,
+        list_lag_seconds: float | Callable[[str, str], float] = 0.0,
+        explainability_filter: str = "source",
+        stop_loses_race: bool = False,
+        resource_limit: int | Mapping[str, int] | None = None,
+        answer_delay: float | Mapping[str, float] | Callable[[str], float] = 0.0,
     ) -> None:
         self.region = region
         self.account = account
@@ -245,6 +268,13 @@ class ForecastStandIn:
         self.page_size = page_size
         self.after_create = after_create
         self.source_exists = source_exists
+        self.list_lag_seconds = list_lag_seconds
+        if explainability_filter not in ("source", "export"):
+            raise ValueError("explainability_filter is 'source' or 'export'")
+        self.explainability_filter = explainability_filter
+        self.stop_loses_race = stop_loses_race
+        self.resource_limit = resource_limit
+        self.answer_delay = answer_delay
         self._random = random.Random(seed)
         self._lock = threading.RLock()
         self._jobs: dict[str, _Job] = {}  # by ARN, live ones
@@ -399,6 +429,9 @@ class ForecastStandIn:
                     )
             if operation not in OPERATIONS:
                 raise ApiError("UnknownOperationException", f"The stand-in does not implement {operation}")
+            delay = self._delay_for(operation)
+            if delay > 0:
+                time.sleep(delay)
             op_model = self._model.operation_model(operation)
             violations = self._request_validator.validate(op_model.input_shape, params)
             if violations:
@@ -424,6 +457,14 @@ class ForecastStandIn:
                 with self._lock:
                     self.internal_errors.append(f"after_create hook: {traceback.format_exc()}")
         self._send(request, request_id, 200, result)
+
+    def _delay_for(self, operation: str) -> float:
+        delay = self.answer_delay
+        if callable(delay):
+            return float(delay(operation))
+        if isinstance(delay, Mapping):
+            return float(delay.get(operation, delay.get("*", 0.0)))
+        return float(delay)
 
     def _send(self, request: RequestHandler, request_id: str, status: int, payload: dict[str, Any]) -> None:
         request.send(
@@ -512,13 +553,22 @@ class ForecastStandIn:
         arn = self.arn_for(kind.name, name, sources[0])
         if arn in self._jobs:
             raise ApiError("ResourceAlreadyExistsException", f"A resource with the ARN {arn} already exists.")
-        creating = [j for j in list(self._jobs.values()) if j.kind is kind and self._status(j, now)[0] in CREATING]
+        statuses = [self._status(j, now)[0] for j in list(self._jobs.values()) if j.kind is kind]
+        existing = [status for status in statuses if status != GONE]
+        quota = self._resource_limit(kind)
+        if quota is not None and len(existing) >= quota:
+            raise ApiError(
+                "LimitExceededException",
+                f"You have exceeded the limit of {quota} resources of type {kind.noun} in this account; "
+                "delete unused resources or request a quota increase.",
+            )
+        creating = [status for status in statuses if status in IN_PROGRESS]
         limit = self.max_concurrent_per_kind
         if limit is not None and len(creating) >= limit:
             raise ApiError(
                 "LimitExceededException",
                 f"You have reached the concurrent job limit of {limit} for {kind.noun} resources in "
-                f"CREATE_PENDING, CREATE_IN_PROGRESS or CREATE_STOPPING; wait for one to finish.",
+                f"CREATE_PENDING or CREATE_IN_PROGRESS; wait for one to finish.",
             )
         duration = self.duration(kind.name, name) if callable(self.duration) else self.duration
         failure = self.failure(kind.name, name) if self.failure is not None else None
@@ -541,6 +591,12 @@ class ForecastStandIn:
         self._all_jobs.append(job)
         self._max_concurrency[kind.name] = max(self._max_concurrency[kind.name], len(creating) + 1)
         return arn
+
+    def _resource_limit(self, kind: Kind) -> int | None:
+        limit = self.resource_limit
+        if isinstance(limit, Mapping):
+            return limit.get(kind.name)
+        return limit
 
     def _check_source(self, kind: Kind, source: str) -> None:
         parts = source.split(":", 5)
@@ -621,11 +677,15 @@ class ForecastStandIn:
                 f"StopResource does not support {job.kind.noun} resources: {job.arn}.",
             )
         status = self._status(job, now)[0]
-        if status not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+        if self.stop_loses_race and status in IN_PROGRESS and job.failure is None:
+            # The job finished just before the stop arrived.
+            job.duration = max(0.0, now - job.created_at)
+            status = self._status(job, now)[0]
+        if status not in IN_PROGRESS:
             raise ApiError(
                 "InvalidInputException",
-                f"The resource {job.arn} is in status {status}; only resources in CREATE_PENDING or "
-                "CREATE_IN_PROGRESS can be stopped.",
+                f"The resource {job.arn} is in status {status} and is not in a stoppable state; only "
+                "resources in CREATE_PENDING or CREATE_IN_PROGRESS can be stopped.",
             )
         job.stop_at = now
 
@@ -648,6 +708,8 @@ class ForecastStandIn:
         for job in sorted(self._jobs.values(), key=lambda j: -j.seq):
             if job.kind is not kind or job.seq >= after:
                 continue
+            if now < job.created_at + self._list_lag(job):
+                continue
             status, since = self._status(job, now)
             if status == GONE or not all(self._filter_matches(kind, job, status, f) for f in filters):
                 continue
@@ -658,6 +720,10 @@ class ForecastStandIn:
             raw = json.dumps({"after": page[-1][0].seq, "filters": digest, "nonce": uuid.uuid4().hex[:8]})
             result["NextToken"] = base64.urlsafe_b64encode(raw.encode()).decode()
         return result
+
+    def _list_lag(self, job: _Job) -> float:
+        lag = self.list_lag_seconds
+        return float(lag(job.kind.name, job.name) if callable(lag) else lag)
 
     def _decode_token(self, token: str, digest: str) -> float:
         try:
@@ -674,7 +740,7 @@ class ForecastStandIn:
         value = item["Value"]
         if target == "status":
             hit = status == value
-        elif target == "arn":
+        elif target == "arn" or (kind.name == "explainability_export" and self.explainability_filter == "export"):
             hit = job.arn == value
         else:
             hit = value in job.source_arns

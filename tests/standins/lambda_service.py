@@ -35,12 +35,15 @@ _ARN = re.compile(
 class LambdaError(Exception):
     """An error answer in Lambda's rest-json form."""
 
-    def __init__(self, status: int, code: str, message: str, kind: str = "User") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, kind: str = "User", extra: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.kind = kind
+        self.extra = dict(extra or {})
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class LambdaServiceStandIn:
             are not found).
         throttle_rate: probability (0..1) of a 429 TooManyRequestsException; seeded by ``seed``.
         async_payload_limit: largest Event payload in bytes (Lambda's documented 256 KB).
+        invoke_error: a fault switch (default off; also a plain attribute): ``"AccessDeniedException"``
+            refuses Invoke with 403, as when the caller lacks ``lambda:InvokeFunction``;
+            ``"TooManyRequestsException"`` throttles it with 429 and Reason
+            ``ReservedFunctionConcurrentInvocationLimitExceeded``.
+        invoke_error_count: how many Invoke calls ``invoke_error`` applies to, counting down with
+            each refused call (None: every call while the switch is on).
     """
 
     def __init__(
@@ -73,11 +82,15 @@ class LambdaServiceStandIn:
         throttle_rate: float = 0.0,
         seed: int | None = 0,
         async_payload_limit: int = ASYNC_PAYLOAD_LIMIT,
+        invoke_error: str | None = None,
+        invoke_error_count: int | None = None,
     ) -> None:
         self.region = region
         self.account = account
         self.throttle_rate = throttle_rate
         self.async_payload_limit = async_payload_limit
+        self.invoke_error = invoke_error
+        self.invoke_error_count = invoke_error_count
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._functions: dict[str, Callable[[bytes], None]] = {}
@@ -213,6 +226,7 @@ class LambdaServiceStandIn:
             violations = self._validator.validate(self._op.input_shape, params)
             if violations:
                 raise LambdaError(400, "ValidationException", render_violations(violations))
+            self._injected_error(params["FunctionName"])
             with self._lock:
                 throttled = self._random.random() < self.throttle_rate
             if throttled:
@@ -250,7 +264,7 @@ class LambdaServiceStandIn:
             self._record(name, invocation_type, len(body), status, error)
             request.send(
                 status,
-                json.dumps({"Type": exc.kind, "Message": exc.message}).encode(),
+                json.dumps({"Type": exc.kind, "Message": exc.message, **exc.extra}).encode(),
                 {
                     "Content-Type": "application/json",
                     "x-amzn-RequestId": request_id,
@@ -270,6 +284,31 @@ class LambdaServiceStandIn:
             return
         self._record(name, invocation_type, len(body), status, None)
         request.send(status, b"", {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"})
+
+    def _injected_error(self, function_name: str) -> None:
+        """Raise the error that ``invoke_error`` asks for, while ``invoke_error_count`` lasts."""
+        with self._lock:
+            code = self.invoke_error
+            if code is None or (self.invoke_error_count is not None and self.invoke_error_count <= 0):
+                return
+            if self.invoke_error_count is not None:
+                self.invoke_error_count -= 1
+        if code == "AccessDeniedException":
+            raise LambdaError(
+                403,
+                code,
+                f"User: arn:aws:sts::{self.account}:assumed-role/forecast-export-provider-role/provider is not "
+                f"authorized to perform: lambda:InvokeFunction on resource: {function_name} because no "
+                "identity-based policy allows the lambda:InvokeFunction action",
+            )
+        if code == "TooManyRequestsException":
+            raise LambdaError(
+                429,
+                code,
+                "Rate Exceeded.",
+                extra={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+            )
+        raise ValueError(f"unknown invoke_error {code!r}")
 
     def _record(self, name: str | None, invocation_type: str, size: int, status: int, error: str | None) -> None:
         with self._lock:

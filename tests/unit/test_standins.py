@@ -752,3 +752,284 @@ def test_forecast_self_check_is_loud(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         with pytest.raises(AssertionError, match="NotInTheModel"):
             service.stop()
+
+
+# --------------------------------------------------------------------------- fault switches
+
+
+def test_forecast_list_lags_create_when_asked(clock: FakeClock) -> None:
+    with ForecastStandIn(clock=clock, duration=100, list_lag_seconds=3) as service:
+        client = forecast_client(service.endpoint_url)
+        arn = create_export(client, "lagging")
+        assert client.describe_forecast_export_job(ForecastExportJobArn=arn)["Status"] == "CREATE_PENDING"
+        assert client.list_forecast_export_jobs()["ForecastExportJobs"] == []
+        clock.advance(2.9)
+        assert client.list_forecast_export_jobs()["ForecastExportJobs"] == []
+        clock.advance(0.1)
+        listed = client.list_forecast_export_jobs()["ForecastExportJobs"]
+        assert [summary["ForecastExportJobArn"] for summary in listed] == [arn]
+        service.list_lag_seconds = lambda kind, name: math.inf if name == "hidden" else 0.0
+        hidden = create_export(client, "hidden")
+        clock.advance(1000)
+        listed = client.list_forecast_export_jobs()["ForecastExportJobs"]
+        assert [summary["ForecastExportJobArn"] for summary in listed] == [arn]
+        assert client.describe_forecast_export_job(ForecastExportJobArn=hidden)["Status"] == "ACTIVE"
+
+
+def test_forecast_explainability_filter_can_match_the_exports_own_arn(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    arn = client.create_explainability_export(
+        ExplainabilityExportName="explained", ExplainabilityArn=EXPLAINABILITY, Destination=DESTINATION
+    )["ExplainabilityExportArn"]
+
+    def listed(value: str) -> list[str]:
+        filters = [{"Key": "ResourceArn", "Value": value, "Condition": "IS"}]
+        return [s["ExplainabilityExportArn"] for s in client.list_explainability_exports(Filters=filters)[
+            "ExplainabilityExports"
+        ]]  # fmt: skip
+
+    assert forecast.explainability_filter == "source"
+    assert (listed(EXPLAINABILITY), listed(arn)) == ([arn], [])
+    forecast.explainability_filter = "export"
+    assert (listed(EXPLAINABILITY), listed(arn)) == ([], [arn])
+    # The other kinds' source filters are unaffected.
+    export = create_export(client, "by_forecast")
+    by_source = client.list_forecast_export_jobs(Filters=[{"Key": "ForecastArn", "Value": FORECAST, "Condition": "IS"}])
+    assert [s["ForecastExportJobArn"] for s in by_source["ForecastExportJobs"]] == [export]
+    with pytest.raises(ValueError):
+        ForecastStandIn(explainability_filter="both")
+
+
+def test_forecast_stop_can_lose_the_race_to_active(slow_forecast: ForecastStandIn, clock: FakeClock) -> None:
+    client = forecast_client(slow_forecast.endpoint_url)
+    arn = create_export(client, "finishing")
+    clock.advance(15)
+    slow_forecast.stop_loses_race = True
+    with pytest.raises(ClientError) as info:
+        client.stop_resource(ResourceArn=arn)
+    assert error_code(info) == "InvalidInputException"
+    assert "not in a stoppable state" in error_message(info)
+    described = client.describe_forecast_export_job(ForecastExportJobArn=arn)
+    assert described["Status"] == "ACTIVE"
+    assert described["LastModificationTime"].timestamp() == pytest.approx(clock.now)
+    client.delete_forecast_export_job(ForecastExportJobArn=arn)  # an ACTIVE job can be deleted at once
+
+
+def test_forecast_resource_limit_refuses_create_with_no_job_in_progress(clock: FakeClock) -> None:
+    with ForecastStandIn(clock=clock, duration=1, resource_limit=1, max_concurrent_per_kind=3) as service:
+        client = forecast_client(service.endpoint_url)
+        create_export(client, "the_only_one")
+        clock.advance(1)
+        assert (
+            client.list_forecast_export_jobs(Filters=[{"Key": "Status", "Value": "ACTIVE", "Condition": "IS_NOT"}])[
+                "ForecastExportJobs"
+            ]
+            == []
+        )
+        with pytest.raises(ClientError) as info:
+            create_export(client, "one_too_many")
+        assert error_code(info) == "LimitExceededException"
+        assert "exceeded the limit of 1 resources" in error_message(info)
+        # A quota for one kind leaves the others alone.
+        service.resource_limit = {"forecast_export": 0}
+        client.create_predictor_backtest_export_job(
+            PredictorBacktestExportJobName="backtest", PredictorArn=PREDICTOR, Destination=DESTINATION
+        )
+        with pytest.raises(ClientError) as info:
+            create_export(client, "still_refused", source=OTHER_FORECAST)
+        assert error_code(info) == "LimitExceededException"
+        assert [job.name for job in service.jobs()] == ["the_only_one", "backtest"]
+
+
+def test_forecast_concurrency_cap_counts_only_jobs_in_progress(clock: FakeClock) -> None:
+    with ForecastStandIn(clock=clock, pending_seconds=1, duration=10, stop_seconds=5, max_concurrent_per_kind=3) as svc:
+        client = forecast_client(svc.endpoint_url)
+        first = create_export(client, "first")  # CREATE_PENDING
+        clock.advance(1)
+        create_export(client, "second")  # CREATE_PENDING while the first is CREATE_IN_PROGRESS
+        create_export(client, "third")
+        with pytest.raises(ClientError) as info:
+            create_export(client, "fourth")
+        assert error_code(info) == "LimitExceededException"
+        assert "concurrent job limit of 3" in error_message(info)
+        client.stop_resource(ResourceArn=first)  # CREATE_STOPPING frees the slot
+        create_export(client, "fourth")
+        clock.advance(10)  # every job has left CREATE_PENDING / CREATE_IN_PROGRESS
+        create_export(client, "fifth")
+        create_export(client, "sixth")
+        assert svc.max_concurrency("forecast_export") == 3
+
+
+def test_forecast_tag_limit_counts_tags_added_before_any_are_removed(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    fifty = [{"Key": f"k{i:02d}", "Value": "v"} for i in range(50)]
+    arn = create_export(client, "full", Tags=fifty)
+    for tags in (
+        [{"Key": "K00", "Value": "v"}],  # keys are case-sensitive: a new key
+        [{"Key": f"n{i:02d}", "Value": "v"} for i in range(50)],
+    ):
+        with pytest.raises(ClientError) as info:
+            client.tag_resource(ResourceArn=arn, Tags=tags)
+        assert error_code(info) == "LimitExceededException"
+        assert "at most 50 tags" in error_message(info)
+    assert forecast.job(arn).tags == {tag["Key"]: tag["Value"] for tag in fifty}
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "k00", "Value": "changed"}])  # a change adds nothing
+    client.untag_resource(ResourceArn=arn, TagKeys=["k00"])
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "K00", "Value": "v"}])
+    assert len(forecast.job(arn).tags) == 50
+
+
+@pytest.mark.parametrize(
+    ("noun", "create"),
+    [
+        ("ForecastExportJob", lambda c, n: create_export(c, n)),
+        (
+            "PredictorBacktestExportJob",
+            lambda c, n: c.create_predictor_backtest_export_job(
+                PredictorBacktestExportJobName=n, PredictorArn=PREDICTOR, Destination=DESTINATION
+            )["PredictorBacktestExportJobArn"],
+        ),
+        (
+            "ExplainabilityExport",
+            lambda c, n: c.create_explainability_export(
+                ExplainabilityExportName=n, ExplainabilityArn=EXPLAINABILITY, Destination=DESTINATION
+            )["ExplainabilityExportArn"],
+        ),
+        (
+            "WhatIfForecastExport",
+            lambda c, n: c.create_what_if_forecast_export(
+                WhatIfForecastExportName=n, WhatIfForecastArns=[WHAT_IF], Destination=DESTINATION
+            )["WhatIfForecastExportArn"],
+        ),
+    ],
+)
+def test_forecast_lists_filter_on_status_for_every_kind(clock: FakeClock, noun: str, create: Any) -> None:
+    with ForecastStandIn(clock=clock, pending_seconds=1, duration=10) as service:
+        client = forecast_client(service.endpoint_url)
+        done = create(client, "done")
+        clock.advance(10)
+        running = create(client, "running")
+        clock.advance(1)
+        operation = (
+            "list_"
+            + {
+                "ForecastExportJob": "forecast_export_jobs",
+                "PredictorBacktestExportJob": "predictor_backtest_export_jobs",
+                "ExplainabilityExport": "explainability_exports",
+                "WhatIfForecastExport": "what_if_forecast_exports",
+            }[noun]
+        )
+        key = noun + "s"
+
+        def listed(condition: str, status: str) -> list[str]:
+            filters = [{"Key": "Status", "Value": status, "Condition": condition}]
+            return [s[noun + "Arn"] for s in getattr(client, operation)(Filters=filters)[key]]
+
+        assert listed("IS", "CREATE_IN_PROGRESS") == [running]
+        assert listed("IS", "ACTIVE") == [done]
+        assert listed("IS_NOT", "ACTIVE") == [running]
+        assert listed("IS", "CREATE_PENDING") == []
+
+
+def test_forecast_answers_after_a_per_operation_delay(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    arn = create_export(client, "slow")
+
+    def timed(call: Any) -> float:
+        started = time.monotonic()
+        call()
+        return time.monotonic() - started
+
+    forecast.answer_delay = {"DescribeForecastExportJob": 0.3}
+    assert timed(lambda: client.describe_forecast_export_job(ForecastExportJobArn=arn)) >= 0.3
+    assert timed(lambda: client.list_forecast_export_jobs()) < 0.25
+    forecast.answer_delay = 0.2
+    assert timed(lambda: client.list_forecast_export_jobs()) >= 0.2
+    forecast.answer_delay = lambda operation: 0.25 if operation == "ListTagsForResource" else 0.0
+    assert timed(lambda: client.list_tags_for_resource(ResourceArn=arn)) >= 0.25
+    assert timed(lambda: client.describe_forecast_export_job(ForecastExportJobArn=arn)) < 0.2
+
+
+def test_lambda_service_refuses_or_throttles_invoke_when_asked(lambda_service: LambdaServiceStandIn) -> None:
+    received: list[bytes] = []
+    lambda_service.register("provider", received.append)
+    client = lambda_client(lambda_service.endpoint_url)
+
+    def invoke() -> ClientError | None:
+        try:
+            client.invoke(FunctionName="provider", InvocationType="Event", Payload=b"{}")
+        except ClientError as error:
+            return error
+        return None
+
+    lambda_service.invoke_error = "AccessDeniedException"
+    denied = invoke()
+    assert denied is not None
+    assert denied.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert denied.response["Error"]["Code"] == "AccessDeniedException"
+    assert "lambda:InvokeFunction" in denied.response["Error"]["Message"]
+    assert invoke() is not None, "without a count the switch applies to every call"
+
+    lambda_service.invoke_error = "TooManyRequestsException"
+    lambda_service.invoke_error_count = 2
+    throttled = [invoke(), invoke(), invoke()]
+    assert throttled[2] is None
+    for error in throttled[:2]:
+        assert error is not None
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+        assert error.response["Error"]["Code"] == "TooManyRequestsException"
+        assert error.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    assert received == [b"{}"]
+    assert [r.status for r in lambda_service.invocations] == [403, 403, 429, 429, 202]
+
+
+def test_cloudformation_times_a_request_out_at_its_service_timeout(response_endpoint: ResponseEndpoint) -> None:
+    from tests.standins.cloudformation import CloudFormationStandIn
+
+    cloudformation = CloudFormationStandIn(response_endpoint)
+
+    def request(service_timeout: str | None) -> tuple[str, dict[str, Any]]:
+        event = load_event("create")
+        if service_timeout is not None:
+            event["ResourceProperties"]["ServiceTimeout"] = service_timeout
+        url = response_endpoint.new_response_url(event["StackId"], event["LogicalResourceId"], event["RequestId"])
+        event["ResponseURL"] = url
+        body = {
+            "Status": "FAILED",
+            "PhysicalResourceId": "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/a/b",
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "Reason": "it failed",
+        }
+        return url, dict(event=event, body=body)
+
+    in_time, parts = request("35")
+    cloudformation.sent(parts["event"], at=time.monotonic())
+    assert cloudformation.service_timeout(in_time) == 35
+    assert cloudformation.outcome(in_time) is None, "still waiting"
+    _send_response(in_time, parts["body"], ssl_verify=response_endpoint.ca_bundle_path)
+    assert cloudformation.wait_outcome(in_time, timeout=5) == "FAILED"
+    arrival = cloudformation.arrival(in_time)
+    assert arrival is not None and 0 <= arrival < 5
+    assert cloudformation.answer(in_time) == parts["body"]
+
+    late, parts = request("2")
+    cloudformation.sent(parts["event"], at=time.monotonic() - 3)  # sent 3 s ago: the 2 s have run out
+    assert cloudformation.outcome(late) == "TIMED_OUT"
+    _send_response(late, dict(parts["body"], Status="SUCCESS"), ssl_verify=response_endpoint.ca_bundle_path)
+    response_endpoint.wait_for_response(late, timeout=5)
+    assert cloudformation.outcome(late) == "TIMED_OUT"
+    assert cloudformation.answer(late) is None
+    assert [answer["Status"] for answer in cloudformation.late_answers(late)] == ["SUCCESS"]
+
+    pending, parts = request("1")
+    cloudformation.sent(parts["event"])
+    started = time.monotonic()
+    assert cloudformation.wait_outcome(pending, timeout=5) == "TIMED_OUT"
+    assert 0.9 <= time.monotonic() - started < 3
+    default, parts = request(None)
+    cloudformation.sent(parts["event"])
+    assert cloudformation.service_timeout(default) == 3600
+    with pytest.raises(TimeoutError):
+        cloudformation.wait_outcome(default, timeout=0.2)
