@@ -123,6 +123,37 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("tag-key-bad-character", _tags([{"Key": "team#1", "Value": "v"}]), "Tags[0].Key"),
     BadInput("tag-without-value", _tags([{"Key": "team"}]), "Tags[0].Value"),
     BadInput("unknown-property", _set("Compression", "GZIP"), "Compression"),
+    # Issue 8 item 9 (contract 1: a value matches its rule exactly).
+    BadInput(
+        "source-with-trailing-newline",
+        _set("ForecastArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/demand\n"),
+        "ForecastArn",
+    ),
+    BadInput(
+        "role-empty-path-segment",
+        _set("Destination.S3Config.RoleArn", "arn:aws:iam::111122223333:role//x"),
+        "Destination.S3Config.RoleArn",
+    ),
+    BadInput(
+        "role-name-not-ascii",
+        _set("Destination.S3Config.RoleArn", f"arn:aws:iam::{ACCOUNT}:role/exporteur-rôle"),
+        "Destination.S3Config.RoleArn",
+    ),
+    BadInput(
+        "role-name-too-long",
+        _set("Destination.S3Config.RoleArn", f"arn:aws:iam::{ACCOUNT}:role/" + "r" * 200),
+        "Destination.S3Config.RoleArn",
+    ),
+    BadInput(
+        "path-key-over-1024-bytes",
+        _set("Destination.S3Config.Path", "s3://forecast-exports-bucket/" + "k" * 1025),
+        "Destination.S3Config.Path",
+    ),
+    BadInput(
+        "path-key-over-1024-bytes-in-utf8",
+        _set("Destination.S3Config.Path", "s3://forecast-exports-bucket/" + "é" * 512 + "/"),
+        "Destination.S3Config.Path",
+    ),
 )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.standins.cfn_endpoint import ResponseEndpoint
+from tests.standins.cloudformation import CloudFormationStandIn
 from tests.standins.events import load_event
 from tests.standins.forecast import ForecastStandIn
 from tests.standins.lambda_runtime import LambdaRuntime, stage_code
@@ -29,6 +30,10 @@ FAST_ENVIRONMENT = {
     "TOTAL_WAIT_SECONDS": "40",
     "RETRY_BASE_SECONDS": "0.02",
     "RETRY_CAP_SECONDS": "0.3",
+    "QUEUE_BASE_SECONDS": "0.05",
+    "QUEUE_CAP_SECONDS": "0.3",
+    "LOOK_AGAIN_SECONDS": "0.05",
+    "LIMIT_RECHECK_SECONDS": "0.3",
     # The most verbose level, to prove that nothing secret is logged even then.
     "LOG_LEVEL": "DEBUG",
 }
@@ -51,6 +56,11 @@ class Deployment:
     urls: list[str] = field(default_factory=list)
     repeated: set[str] = field(default_factory=set)
     """Response URLs of requests that the test itself delivered more than once."""
+    cloudformation: CloudFormationStandIn = field(init=False)
+    """CloudFormation's view of each sent request: its outcome under its ServiceTimeout."""
+
+    def __post_init__(self) -> None:
+        self.cloudformation = CloudFormationStandIn(self.endpoint)
 
     def event(
         self,
@@ -83,6 +93,7 @@ class Deployment:
 
     def send(self, event: dict[str, Any]) -> None:
         """Invoke the function asynchronously, as CloudFormation does."""
+        self.cloudformation.sent(event)
         self.runtime.invoke_async(event)
 
     def answer(self, event: dict[str, Any], timeout: float = 30) -> dict[str, Any]:

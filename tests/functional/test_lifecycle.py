@@ -228,7 +228,23 @@ def test_a_tags_only_update_happens_in_place(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_an_update_with_fifty_tags_of_maximum_length_succeeds(deploy) -> None:
+def test_a_tags_only_update_with_fifty_tags_of_maximum_length_happens_in_place(deploy) -> None:
+    """Issue 8 item 2: only Tags differ, 50 keys of maximum length replaced by 50 others, in place."""
+    deployment = deploy(environment={"TOTAL_WAIT_SECONDS": "8"})
+    old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
+    new = valid_properties(Tags=[{"Key": f"{i:02d}" + "n" * 126, "Value": "w" * 256} for i in range(50)])
+    assert {key for key in old if old[key] != new[key]} == {"Tags"}
+    arn = deployment.request("Create", old)["PhysicalResourceId"]
+    started = time.monotonic()
+    answer = deployment.request("Update", new, old_properties=old, physical_id=arn, timeout=20)
+    assert answer["Status"] == "SUCCESS", answer["Reason"]
+    assert time.monotonic() - started < 5
+    assert answer["PhysicalResourceId"] == arn
+    assert deployment.forecast.job(arn).tags == {tag["Key"]: tag["Value"] for tag in new["Tags"]}
+    assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
+
+
+def test_a_replacement_with_fifty_tags_of_maximum_length_fits_the_continuation_payload(deploy) -> None:
     deployment = deploy(duration=7.0, timeout_seconds=4.5)
     old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
     new = valid_properties(
