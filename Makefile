@@ -8,6 +8,8 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 CDK_CLI_DIR := tools/cdk-cli
 CDK := $(CURDIR)/$(CDK_CLI_DIR)/node_modules/.bin/cdk
+# checkov pins boto3 and other shared packages to old versions, so it has a virtual environment of its own.
+CHECKOV_DIR := tools/checkov
 export PATH := $(BIN):$(PATH)
 # Keeps CDK CLI telemetry and update checks off the network.
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -21,6 +23,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+$(CHECKOV_DIR)/.venv/.installed: $(CHECKOV_DIR)/requirements.txt
+	test -x $(CHECKOV_DIR)/.venv/bin/python || $(PYTHON) -m venv $(CHECKOV_DIR)/.venv
+	$(CHECKOV_DIR)/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r $(CHECKOV_DIR)/requirements.txt
+	touch $@
+
 $(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
 	cd $(CDK_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -28,7 +35,7 @@ $(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/packag
 synth: $(CDK_CLI_DIR)/node_modules/.installed
 	$(CDK) synth --no-notices $(ARGS)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.installed
@@ -45,4 +52,4 @@ constraints:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Every transitive dependency, pinned. Regenerate with: make constraints' > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_DIR)/.venv $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache

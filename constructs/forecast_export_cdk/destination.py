@@ -11,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 
 from constructs import Construct, IConstruct
 
+from ._checkov import skip_checkov_check
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 
 FORECAST_SERVICE_PRINCIPAL = "forecast.amazonaws.com"
@@ -204,6 +205,14 @@ class ExportDestination(Construct):
                 s3.ObjectOwnership.BUCKET_OWNER_ENFORCED if uses_policy else s3.ObjectOwnership.OBJECT_WRITER
             ),
             removal_policy=removal,
+        )
+        logs_resource = logs.node.default_child
+        assert isinstance(logs_resource, s3.CfnBucket)
+        skip_checkov_check(
+            logs_resource,
+            "CKV_AWS_18",
+            "This bucket receives the export bucket's server access logs; logging it to itself would "
+            "log its own log deliveries, and logging it elsewhere only moves the finding to that bucket.",
         )
         return logs
 

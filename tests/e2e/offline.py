@@ -40,6 +40,8 @@ def create_with_moto(stack: StackArtifact, stack_name: str, parameters: dict[str
                 key = kms.create_key(Policy=policy)["KeyMetadata"]
                 resolver.refs[logical_id] = key["KeyId"]
                 resolver.attributes[(logical_id, "Arn")] = key["Arn"]
+            elif resource["Type"] == "AWS::SQS::Queue":
+                resolver.attributes[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{logical_id}"
             elif resource["Type"] == "AWS::Logs::LogGroup":
                 resolver.refs[logical_id] = f"/aws/lambda/{logical_id}"
                 resolver.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{logical_id}:*"

@@ -46,8 +46,9 @@ PARAMETERS = {
 }
 ATTRIBUTES = {"Arn", "Name", "Status", "DestinationPath", "Format", "CreationTime", "LastModificationTime", "SourceArn"}
 KIND_OF_TYPE = {kind.resource_type: kind for kind in KINDS}
-LAMBDA_RUNTIME_ACTIONS = ("logs:*",)
-"""Granted for the Lambda service to write the function's logs; the handler code never calls them."""
+LAMBDA_RUNTIME_ACTIONS = ("logs:*", "sqs:SendMessage")
+"""Granted for the Lambda service to write the function's logs and to put a failed asynchronous
+invocation in its dead-letter queue; the handler code never calls them."""
 
 
 @pytest.fixture(scope="module")

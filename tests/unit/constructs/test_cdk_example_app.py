@@ -32,7 +32,10 @@ def test_one_destination_and_one_export_of_each_kind(example: Synthesized) -> No
         example.template.resource_count_is(resource_type, 1)
         example.template.has_resource_properties(resource_type, {source_parameter: {"Ref": source_parameter}})
     example.template.resource_count_is("AWS::S3::Bucket", 2)  # exports and their access logs
-    example.template.resource_count_is("AWS::KMS::Key", 1)
+    keys = example.template.find_resources("AWS::KMS::Key")
+    # The destination's key, and the provider's key for its dead-letter queue.
+    assert len([key for key in keys if key.startswith("DestinationKey")]) == 1
+    assert len([key for key in keys if key.startswith("ForecastExportProviderDeadLetterKey")]) == 1
     example.template.resource_count_is("AWS::Lambda::Function", 1)
 
 
@@ -88,6 +91,9 @@ def test_acknowledged_findings_are_few_narrow_and_explained(example: Synthesized
                     if "AwsSolutions" in rule_id:
                         acknowledged.setdefault(node.node.path, {})[rule_id.split("::", 1)[-1]] = reason
     # Only IAM wildcard findings, each with its own reason, on the two policies that have them.
+    # Besides those: the dead-letter queue, which is itself the last stop and has no DLQ (SQS3).
+    dead_letter_queue = "ForecastExportsExample/ForecastExportProvider/DeadLetterQueue"
+    assert sorted(acknowledged.pop(dead_letter_queue)) == ["AwsSolutions-SQS3"]
     assert set(acknowledged) == {
         "ForecastExportsExample/ForecastExportProvider/Role/DefaultPolicy",
         "ForecastExportsExample/Destination/Role/DefaultPolicy",

@@ -137,7 +137,11 @@ def test_provider_role_statements_are_least_privilege(custom: Synthesized) -> No
     assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert logs["Resource"] == {"Fn::GetAtt": ["ForecastExportProviderLogGroup34634427", "Arn"]}
     all_actions = {a for s in statements for a in _actions(s)}
-    assert {a.split(":")[0] for a in all_actions} == {"forecast", "iam", "kms", "logs"}
+    # sqs: Lambda sends a lost asynchronous invocation to the dead-letter queue with this role.
+    assert {a.split(":")[0] for a in all_actions} == {"forecast", "iam", "kms", "logs", "sqs"}
+    (send,) = [s for s in statements if any(a.startswith("sqs:") for a in _actions(s))]
+    assert send["Action"] == "sqs:SendMessage"
+    assert send["Resource"]["Fn::GetAtt"][0].startswith("ForecastExportProviderDeadLetterQueue")
     assert all(s["Effect"] == "Allow" for s in statements)
 
 
@@ -187,7 +191,8 @@ def test_self_invoke_is_a_separate_policy_on_the_function_only(custom: Synthesiz
         }
     ]
     function = custom.raw["Resources"]["ForecastExportProviderFunctionFCF3F09A"]
-    assert function["DependsOn"] == ["ForecastExportProviderRoleDefaultPolicyC72C7345"]
+    # The function waits for its role's policy (the CDK's own dependency, not an override).
+    assert "ForecastExportProviderRoleDefaultPolicyC72C7345" in function["DependsOn"]
     (trust,) = statements_of(custom.raw, "ForecastExportProviderRole0B236DA8")
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert "ManagedPolicyArns" not in custom.raw["Resources"]["ForecastExportProviderRole0B236DA8"]["Properties"]
