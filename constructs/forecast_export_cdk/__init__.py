@@ -4,6 +4,8 @@
 * :class:`ForecastExportJob`, :class:`PredictorBacktestExportJob`, :class:`ExplainabilityExport`,
   :class:`WhatIfForecastExport` - one export each, backed by a custom resource.
 * :class:`ForecastExportProvider` - the stack's single Lambda function behind those resources.
+* :class:`ExportDatabase`, :class:`ExportTable`, :class:`ExportWorkGroup` - Glue tables over the
+  exports and an Athena workgroup to query them (see docs/querying.md).
 """
 
 from .destination import ExportDestination
@@ -17,24 +19,40 @@ from .exports import (
     PredictorBacktestExportJob,
     WhatIfForecastExport,
 )
+from .notifications import STATE_CHANGE_DETAIL_TYPES
 from .provider import (
     POLL_INTERVAL_SECONDS,
     SERVICE_TIMEOUT_SECONDS,
     TOTAL_WAIT_SECONDS,
     ForecastExportProvider,
 )
+from .query import (
+    BacktestDataset,
+    ExportDatabase,
+    ExportTable,
+    ExportWorkGroup,
+    IExportDatabase,
+    ImportedExportDatabase,
+)
 
 __all__ = [
     "POLL_INTERVAL_SECONDS",
     "SERVICE_TIMEOUT_SECONDS",
+    "STATE_CHANGE_DETAIL_TYPES",
     "TOTAL_WAIT_SECONDS",
+    "BacktestDataset",
     "ExplainabilityExport",
+    "ExportDatabase",
     "ExportDestination",
     "ExportFormat",
+    "ExportTable",
+    "ExportWorkGroup",
     "ForecastExportBase",
     "ForecastExportJob",
     "ForecastExportProvider",
+    "IExportDatabase",
     "IForecastExport",
+    "ImportedExportDatabase",
     "ImportedForecastExport",
     "PredictorBacktestExportJob",
     "WhatIfForecastExport",

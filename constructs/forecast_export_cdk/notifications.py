@@ -1,0 +1,119 @@
+"""EventBridge rules on Amazon Forecast's own state-change events for one export.
+
+Forecast sends its events to the default event bus with source ``aws.forecast``, the export's
+ARN in ``resources`` and in ``detail.Arn``, and ``detail.Status`` (Forecast developer guide,
+"Receiving Job Status Notifications"). A rule made here matches one export's ARN, and the export
+waits for the rule, so the rule sees the export's first events. The pattern cannot name the
+export's ``Ref``: that would make the rule wait for the export instead. It is built at synth time:
+
+* a named export: its exact ARN,
+  ``arn:<partition>:forecast:<region>:<account>:<export type>/<source name>/<export name>``
+  (what-if forecast exports: ``what-if-forecast-export/<export name>``);
+* an export with a generated name: a prefix match on the ARN up to the generated name's stable
+  part. The provider generates ``<logical id, letters and digits only>_<16 hex digits>``, so the
+  prefix ``.../<source name>/<logical id>_`` matches every export this resource creates, including
+  replacements, and no export of another resource of the stack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import jsii
+from aws_cdk import CfnElement, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import aws_events as events
+from forecast_export_provider import kinds
+from forecast_export_provider.naming import generated_name
+
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from .exports import ForecastExportBase
+
+EVENT_SOURCE = "aws.forecast"
+
+STATE_CHANGE_DETAIL_TYPES: dict[str, tuple[str, ...]] = {
+    # Both AWS pages list this one.
+    kinds.FORECAST_EXPORT.key: ("Forecast Forecast Export Job State Change",),
+    kinds.PREDICTOR_BACKTEST_EXPORT.key: ("Forecast Predictor Backtest Export Job State Change",),
+    # The Forecast developer guide's table names "Forecast Explainability Export Creation State
+    # Change"; the EventBridge event reference lists "Forecast Explainability Export Job State
+    # Change". Which one Forecast sends could not be confirmed, so the rule matches both.
+    kinds.EXPLAINABILITY_EXPORT.key: (
+        "Forecast Explainability Export Creation State Change",
+        "Forecast Explainability Export Job State Change",
+    ),
+    # Detail-types match case-sensitively, and the two pages spell "What-if" and "What-If".
+    kinds.WHAT_IF_FORECAST_EXPORT.key: (
+        "Forecast What-if Forecast Export Creation State Change",
+        "Forecast What-If Forecast Export Creation State Change",
+    ),
+}
+"""The ``detail-type`` values of each kind's creation state-change events (CREATE_IN_PROGRESS,
+ACTIVE, CREATE_FAILED, CREATE_STOPPED), as AWS documents them."""
+
+
+@jsii.implements(IStableStringProducer)
+class _GeneratedNamePrefix:
+    """The stable head of the name the provider generates for ``resource``, resolved at synth time
+    (so that a later ``override_logical_id`` is honoured)."""
+
+    def __init__(self, resource: CfnElement) -> None:
+        self._resource = resource
+
+    def produce(self) -> str:
+        logical_id = Stack.of(self._resource).resolve(self._resource.logical_id)
+        name: str = generated_name("", str(logical_id), "")
+        head: str = name.rsplit("_", 1)[0]
+        return head + "_"
+
+
+def _source_name(source: str) -> str:
+    """The resource name of a source ARN (``.../forecast/<name>`` gives ``<name>``)."""
+    if Token.is_unresolved(source):
+        selected: str = Fn.select(1, Fn.split("/", source))
+        return selected
+    return source.split("/", 1)[1] if "/" in source else source
+
+
+def export_arn_pattern(export: ForecastExportBase) -> list[str]:
+    """The ``resources`` pattern that matches ``export``'s ARN, without referring to the export."""
+    kind = export.kind
+    stack = Stack.of(export)
+    head = f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:{kind.arn_resource_type}/"
+    if not kind.source_is_list:
+        source = export.source_property_value
+        assert isinstance(source, str)
+        head += _source_name(source) + "/"
+    name = export.given_export_name
+    if name is not None:
+        return [head + name]
+    resource = export.resource.node.default_child
+    assert isinstance(resource, CfnElement)
+    return events.Match.prefix(head + Lazy.string(_GeneratedNamePrefix(resource)))
+
+
+def state_change_rule(
+    export: ForecastExportBase,
+    id: str,
+    *,
+    target: events.IRuleTarget | None = None,
+    description: str | None = None,
+    rule_name: str | None = None,
+) -> events.Rule:
+    """An EventBridge rule, created before ``export``, on its state-change events."""
+    scope: Construct = export
+    rule = events.Rule(
+        scope,
+        id,
+        description=description or f"State changes of the {export.kind.title} {export.node.path}",
+        rule_name=rule_name,
+        event_pattern=events.EventPattern(
+            source=[EVENT_SOURCE],
+            detail_type=list(STATE_CHANGE_DETAIL_TYPES[export.kind.key]),
+            resources=export_arn_pattern(export),
+        ),
+        targets=[target] if target is not None else None,
+    )
+    export.resource.node.add_dependency(rule)
+    return rule
