@@ -50,9 +50,9 @@ DURATIONS: tuple[tuple[str, float], ...] = (("30 s", 30.0), ("2 min", 120.0), ("
 JITTER = 0.15
 DELETE_SECONDS = 20.0
 STOP_SECONDS = 20.0
-LATENCY_GOAL = 15.0
+LATENCY_GOAL = 5.0
 """Seconds from ACTIVE to the response, p95."""
-DESCRIBE_GOAL = 10.0
+DESCRIBE_GOAL = 4.0
 """At most one Describe per this many seconds, on average."""
 DELETE_GOAL = 10.0
 """Seconds from the job gone to the Delete response."""

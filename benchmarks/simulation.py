@@ -44,7 +44,7 @@ import sys
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -360,37 +360,27 @@ class _QueueingLambda:
 
 
 @contextlib.contextmanager
-def _wired(entrypoint: ModuleType, build: Callable[[], Any], queue: _QueueingLambda) -> Iterator[None]:
-    saved = {name: getattr(entrypoint, name) for name in ("build_lifecycle", "lambda_client")}
-    setattr(entrypoint, "build_lifecycle", build)  # noqa: B010
-    setattr(entrypoint, "lambda_client", lambda: queue)  # noqa: B010
+def _wired(entrypoint: ModuleType, wiring: Any) -> Iterator[None]:
+    saved = entrypoint.install(wiring)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            setattr(entrypoint, name, value)
+        entrypoint.install(saved)
 
 
 def run_provider(bench: Bench, forecast: ForecastStandIn, event: dict[str, Any], *, seed: int = 0) -> RequestResult:
     """Drive the real handler through one request, invocation after invocation, until it answers."""
-    from forecast_export_provider.forecast import Backoff, ForecastExports
-    from forecast_export_provider.lifecycle import Lifecycle, WaitSettings
-
     entrypoint = load_entrypoint()
     settings = bench.settings
     clock = bench.clock
-    environment = settings.environment
-    backoff = Backoff(
-        base=float(environment.get("RETRY_BASE_SECONDS", 1.0)),
-        cap=float(environment.get("RETRY_CAP_SECONDS", 30.0)),
-        rng=random.Random(seed),
+    lifecycle = entrypoint.build_lifecycle(
+        settings.environment, client=forecast.client(), clock=clock, rng=random.Random(seed)
     )
-    lifecycle = Lifecycle(ForecastExports(forecast.client(), clock, backoff), clock, WaitSettings.from_env(environment))
     queue = _QueueingLambda()
     result = RequestResult(PROVIDER, event["RequestType"], clock.now())
     url = event["ResponseURL"]
     pending: deque[tuple[float, dict[str, Any]]] = deque([(clock.now(), event)])
-    with _wired(entrypoint, lambda: lifecycle, queue):
+    with _wired(entrypoint, entrypoint.Wiring(lifecycle, queue)):
         while pending:
             start, payload = pending.popleft()
             clock.advance_to(start)

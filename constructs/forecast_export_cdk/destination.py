@@ -8,13 +8,13 @@ from aws_cdk import Acknowledgment, Duration, FeatureFlags, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from forecast_export_provider.constants import FORECAST_SERVICE_PRINCIPAL
 
 from constructs import Construct, IConstruct
 
 from ._checkov import skip_checkov_check
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 
-FORECAST_SERVICE_PRINCIPAL = "forecast.amazonaws.com"
 DEFAULT_PREFIX = "forecast-exports/"
 DEFAULT_ACCESS_LOGS_PREFIX = "export-bucket/"
 S3_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"

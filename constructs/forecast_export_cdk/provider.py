@@ -11,6 +11,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from forecast_export_provider.constants import (
+    FORECAST_SERVICE_PRINCIPAL,
+    POLL_INTERVAL_SECONDS,
+    TOTAL_WAIT_SECONDS,
+)
+from forecast_export_provider.constants import SERVICE_TIMEOUT_SECONDS as SERVICE_TIMEOUT_SECONDS
 from forecast_export_provider.kinds import ExportKind
 
 from constructs import Construct, IConstruct
@@ -22,13 +28,7 @@ if TYPE_CHECKING:
     from .destination import ExportDestination
 
 HANDLER = "forecast_export_provider.entrypoint.handler"
-TOTAL_WAIT_SECONDS = 3480
-"""How long the provider waits for one request, just under CloudFormation's hour."""
-POLL_INTERVAL_SECONDS = 12
-SERVICE_TIMEOUT_SECONDS = TOTAL_WAIT_SECONDS + 60
-"""Each custom resource's ``ServiceTimeout``: the provider's total wait plus a margin."""
 FUNCTION_TIMEOUT = Duration.seconds(900)
-FORECAST_SERVICE_PRINCIPAL = "forecast.amazonaws.com"
 
 
 class ForecastExportProvider(Construct):

@@ -1,33 +1,46 @@
-"""The crhelper entry point: CloudFormation wiring only; the work is in :mod:`.lifecycle`.
+"""The Lambda entry point: CloudFormation wiring only.
 
-crhelper sends the responses, guards the timeout and routes Create/Update/Delete and their
-``poll_*`` continuations. Its one EventBridge-based step is replaced: when a request is not settled
-before the invocation's time runs short, the function invokes itself asynchronously with the
-request's state in the payload (see docs/design.md).
+The work is in :mod:`.lifecycle`; crhelper's private parts are in :mod:`.compat`. A request that
+is not settled when the invocation's time runs short continues in a new invocation: the function
+invokes itself asynchronously with the request's state in the payload (see docs/design.md).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
+import random
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from crhelper import CfnResource
-from crhelper.resource_helper import FAILED
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .forecast import Backoff, ForecastExports, SystemClock
-from .lifecycle import CONTINUE, Lifecycle, Outcome, Request, WaitSettings
+from .compat import ContinuingResource
+from .constants import MAX_REASON_LENGTH, MAX_RESPONSE_BYTES
+from .forecast import Backoff, Clock, ForecastExports, SystemClock
+from .lifecycle import Lifecycle, Outcome, Request, Status, WaitSettings, WaitState, failure_physical_id
 
 STATE_KEY = "ForecastExportWait"
-HANDOFF_RESERVE_SECONDS = 30.0
+FORECAST_CONNECT_TIMEOUT = 3.0
+FORECAST_READ_TIMEOUT = 12.0
+INVOKE_CONNECT_TIMEOUT = 2.0
+INVOKE_READ_TIMEOUT = 5.0
+INVOKE_BUDGET_SECONDS = 16.0
+"""Time for the hand-over: two Invoke attempts at their timeouts, and a backoff between them."""
+HANDOFF_RESERVE_SECONDS = 2 * (FORECAST_CONNECT_TIMEOUT + FORECAST_READ_TIMEOUT) + INVOKE_BUDGET_SECONDS + 4.0
+"""Time kept back at the end of an invocation: a step's two slowest Forecast calls, the hand-over
+and a margin before crhelper's guard, which answers FAILED half a second before the end."""
 MIN_HANDOFF_RESERVE_SECONDS = 2.0
-MAX_RESPONSE_BYTES = 4096
-MAX_REASON_LENGTH = 250
+INVOKE_RETRY_CODES = frozenset(
+    {"TooManyRequestsException", "ThrottlingException", "ServiceException", "EC2ThrottledException"}
+)
+DROP_FIRST = ("SourceArn", "DestinationPath")
+"""The attributes left out first when an answer would not fit CloudFormation's limit."""
 
 LOG_LEVEL = logging.getLevelName(os.environ.get("LOG_LEVEL", "INFO").upper())
 if not isinstance(LOG_LEVEL, int):
@@ -35,22 +48,42 @@ if not isinstance(LOG_LEVEL, int):
 logger = logging.getLogger(__name__)
 
 
-class SelfInvokingResource(CfnResource):
-    """crhelper's resource with its EventBridge polling replaced by asynchronous self-invocation."""
+@dataclass
+class _InFlight:
+    """The request this invocation is working on, for the answers given outside the lifecycle."""
 
-    def _polling_init(self, event: dict[str, Any]) -> None:
-        if self.Status == FAILED or self.PhysicalResourceId:
-            self._send_response = True
-            return
-        guard = self._timer  # type: ignore[attr-defined]
-        if guard is not None and guard.finished.is_set():
-            logger.error("The timeout guard has answered already; not continuing")
-            return
-        continue_in_new_invocation(event, self.Data, self._context)  # type: ignore[attr-defined]
+    request: Request | None = None
+    state: WaitState | None = None
 
 
-helper = SelfInvokingResource(
-    json_logging=True, log_level=logging.getLevelName(LOG_LEVEL), boto_level="WARNING", sleep_on_delete=0
+_in_flight = _InFlight()
+
+
+def _failure_physical_id() -> str | None:
+    if _in_flight.request is None:
+        return None
+    return failure_physical_id(_in_flight.request, _in_flight.state)
+
+
+def _hand_over_failed(error: Exception) -> str:
+    request, state = _in_flight.request, _in_flight.state
+    subject = f"export {state.arn.rsplit('/', 1)[-1]}" if state is not None and state.arn else "the export"
+    left_behind = wiring().lifecycle.abandon(request, state) if request and state else ""
+    return shorten(f"Could not continue waiting for {subject} in a new invocation{left_behind}: {error}")
+
+
+def _hand_over(event: Mapping[str, Any], data: Mapping[str, Any], context: Any) -> None:
+    continue_in_new_invocation(event, data, context)
+
+
+helper = ContinuingResource(
+    hand_over=_hand_over,
+    failure_physical_id=_failure_physical_id,
+    hand_over_failed=_hand_over_failed,
+    json_logging=True,
+    log_level=logging.getLevelName(LOG_LEVEL),
+    boto_level="WARNING",
+    sleep_on_delete=0,
 )
 # crhelper logs the whole event, pre-signed ResponseURL included, at DEBUG: never let it.
 logging.getLogger("crhelper").setLevel(max(logging.INFO, LOG_LEVEL))
@@ -62,6 +95,7 @@ class ExportFailed(Exception):
 
 def handler(event: dict[str, Any], context: Any) -> None:
     """Lambda entry point."""
+    _in_flight.request, _in_flight.state = None, None
     helper(event, context)
 
 
@@ -71,8 +105,8 @@ def handler(event: dict[str, Any], context: Any) -> None:
 def start(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
     logger.info("%s %s (%s)", request.request_type, request.logical_id, request.request_id)
-    lifecycle = build_lifecycle()
-    return answer(lifecycle.start(request, handoff_time(lifecycle, context)))
+    lifecycle = wiring().lifecycle
+    return settle(lifecycle, request, lifecycle.begin(request), context)
 
 
 @helper.poll_create
@@ -80,30 +114,40 @@ def start(event: dict[str, Any], context: Any) -> str | None:
 @helper.poll_delete
 def resume(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
-    state = helper.Data[STATE_KEY]
-    logger.info("Resuming %s %s at step %s", request.request_type, request.logical_id, state.get("step"))
-    lifecycle = build_lifecycle()
-    return answer(lifecycle.resume(request, state, handoff_time(lifecycle, context)))
+    state = WaitState.from_json(helper.Data[STATE_KEY])
+    logger.info("Resuming %s %s at step %s", request.request_type, request.logical_id, state.step)
+    return settle(wiring().lifecycle, request, state, context)
 
 
-def handoff_time(lifecycle: Lifecycle, context: Any) -> float:
-    """When this invocation must stop waiting and hand the request to the next one.
-
-    The reserve leaves time to invoke the next invocation well before crhelper's timeout guard,
-    which answers FAILED half a second before the invocation's end.
-    """
+def settle(lifecycle: Lifecycle, request: Request, state: WaitState, context: Any) -> str | None:
+    _in_flight.request, _in_flight.state = request, state
     remaining = context.get_remaining_time_in_millis() / 1000.0
+    outcome = lifecycle.run(request, state, handoff_time(lifecycle.clock.now(), remaining))
+    return answer(outcome, state)
+
+
+def handoff_reserve(remaining: float) -> float:
+    """How much of an invocation's remaining time to keep for the hand-over."""
     reserve = min(HANDOFF_RESERVE_SECONDS, max(MIN_HANDOFF_RESERVE_SECONDS, remaining / 4))
-    return float(lifecycle.clock.now() + remaining - reserve)
+    # An invocation with almost no time left still does one step before handing over.
+    return min(reserve, remaining * 0.75)
 
 
-def answer(outcome: Outcome) -> str | None:
-    """Translate an outcome into crhelper's terms: an id means done, None means keep waiting."""
-    if outcome.status == CONTINUE:
-        helper.Data = {STATE_KEY: outcome.state}
+def handoff_time(now: float, remaining: float) -> float:
+    """When this invocation must stop waiting and hand the request to the next one."""
+    return now + remaining - handoff_reserve(remaining)
+
+
+def answer(outcome: Outcome, state: WaitState) -> str | None:
+    """Map an outcome to crhelper's terms: an id means done, None means continue, a raise means FAILED.
+
+    This is the one place where the lifecycle's statuses meet crhelper's.
+    """
+    if outcome.status is Status.CONTINUE:
+        helper.Data = {STATE_KEY: state.to_json()}
         return None
     helper.Data = {}
-    if outcome.status == FAILED:
+    if outcome.status is Status.FAILED:
         if outcome.physical_id:
             helper.PhysicalResourceId = outcome.physical_id
         logger.info("Failed: %s", outcome.reason)
@@ -119,41 +163,120 @@ def shorten(reason: str) -> str:
 
 
 def fit_response(physical_id: str, data: Mapping[str, str]) -> dict[str, str]:
-    """Drop ``SourceArn`` when it would push the response past CloudFormation's 4,096 bytes."""
+    """Leave attributes out of ``Data`` until the whole answer fits CloudFormation's 4,096 bytes."""
     fields = dict(data)
-    envelope = 400 + len(physical_id) + len(helper.StackId) + len(helper.LogicalResourceId)
-    if envelope + len(json.dumps(fields)) > MAX_RESPONSE_BYTES and "SourceArn" in fields:
-        logger.warning("SourceArn omitted from the response: it would exceed %d bytes", MAX_RESPONSE_BYTES)
-        del fields["SourceArn"]
+
+    def size() -> int:
+        body = {
+            "Status": "SUCCESS",
+            "PhysicalResourceId": physical_id,
+            "StackId": helper.StackId,
+            "RequestId": helper.RequestId,
+            "LogicalResourceId": helper.LogicalResourceId,
+            "Reason": "",
+            "Data": fields,
+            "NoEcho": False,
+        }
+        return len(json.dumps(body).encode())
+
+    order = [*DROP_FIRST, *sorted(fields, key=lambda key: -len(fields[key]))]
+    for key in order:
+        if size() <= MAX_RESPONSE_BYTES:
+            break
+        if key in fields:
+            logger.warning("%s left out of the answer: it would exceed %d bytes", key, MAX_RESPONSE_BYTES)
+            del fields[key]
     return fields
 
 
 def continue_in_new_invocation(event: Mapping[str, Any], data: Mapping[str, Any], context: Any) -> None:
-    """Invoke this function asynchronously with the request and its state, and don't answer yet."""
-    payload = {**event, "CrHelperPoll": True, "CrHelperData": dict(data)}
+    """Invoke this function asynchronously with the request and its state, retrying throttling.
+
+    Raises the last error when the invocation cannot be made in the time left.
+    """
+    payload = json.dumps({**event, "CrHelperPoll": True, "CrHelperData": dict(data)}).encode()
     logger.info("Continuing %s in a new invocation", event.get("LogicalResourceId"))
-    lambda_client().invoke(
-        FunctionName=context.invoked_function_arn,
-        InvocationType="Event",
-        Payload=json.dumps(payload).encode(),
-    )
+    client = wiring().lambda_client
+    attempt = 0
+    while True:
+        try:
+            client.invoke(FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=payload)
+            return
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code not in INVOKE_RETRY_CODES and status < 500:
+                raise
+            last: Exception = error
+        except BotoCoreError as error:
+            last = error
+        delay = random.uniform(0, min(2.0, 0.25 * 2**attempt))
+        attempt += 1
+        left = context.get_remaining_time_in_millis() / 1000.0
+        if left - delay < INVOKE_CONNECT_TIMEOUT + INVOKE_READ_TIMEOUT + 1.0:
+            raise last
+        time.sleep(delay)
 
 
-@functools.cache
-def lambda_client() -> Any:
-    return boto3.client("lambda", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+@dataclass(frozen=True)
+class Wiring:
+    """What a container needs: built once, then shared by its invocations."""
+
+    lifecycle: Lifecycle
+    lambda_client: Any
 
 
-@functools.cache
-def build_lifecycle() -> Lifecycle:
-    """The lifecycle wired to the real Forecast client and clock; built once per container."""
-    client = boto3.client(
-        "forecast",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20),
-    )
+def build_lifecycle(
+    environ: Mapping[str, str] = os.environ,
+    *,
+    client: Any = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Lifecycle:
+    """The lifecycle wired from the function's environment; each part can be given instead."""
+    if client is None:
+        client = boto3.client(
+            "forecast",
+            config=Config(
+                retries={"total_max_attempts": 1},
+                connect_timeout=FORECAST_CONNECT_TIMEOUT,
+                read_timeout=FORECAST_READ_TIMEOUT,
+            ),
+        )
+    clock = clock or SystemClock()
+    rng = rng or random.Random()
     backoff = Backoff(
-        base=float(os.environ.get("RETRY_BASE_SECONDS", 1.0)),
-        cap=float(os.environ.get("RETRY_CAP_SECONDS", 30.0)),
+        base=float(environ.get("RETRY_BASE_SECONDS", 1.0)),
+        cap=float(environ.get("RETRY_CAP_SECONDS", 30.0)),
+        rng=rng,
     )
-    clock = SystemClock()
-    return Lifecycle(ForecastExports(client, clock, backoff), clock, WaitSettings.from_env())
+    return Lifecycle(ForecastExports(client, clock, backoff), clock, WaitSettings.from_env(environ), rng)
+
+
+def build_lambda_client() -> Any:
+    return boto3.client(
+        "lambda",
+        config=Config(
+            retries={"total_max_attempts": 1},
+            connect_timeout=INVOKE_CONNECT_TIMEOUT,
+            read_timeout=INVOKE_READ_TIMEOUT,
+        ),
+    )
+
+
+_wiring: Wiring | None = None
+
+
+def wiring() -> Wiring:
+    """The container's wiring, built on first use."""
+    global _wiring
+    if _wiring is None:
+        _wiring = Wiring(build_lifecycle(), build_lambda_client())
+    return _wiring
+
+
+def install(new: Wiring | None) -> Wiring | None:
+    """Replace the container's wiring (benchmarks run the handler on a virtual clock); returns the old one."""
+    global _wiring
+    old, _wiring = _wiring, new
+    return old

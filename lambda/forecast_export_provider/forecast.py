@@ -1,8 +1,9 @@
 """A thin Forecast client layer for the four export kinds.
 
 It takes its boto3 client from outside, speaks in terms of :class:`ExportKind`, and retries
-throttling (and Forecast's concurrent-job limit, and 5xx answers) with capped exponential backoff
-and full jitter, until a time limit that the caller sets.
+throttling, 5xx answers and connection errors with capped exponential backoff and full jitter,
+until a time limit that the caller sets per request. Nothing else is retried here: the lifecycle
+decides what a ``LimitExceededException`` means.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ TRANSIENT_CODES = frozenset(
         "ThrottledException",
         "TooManyRequestsException",
         "RequestLimitExceeded",
-        "LimitExceededException",
         "ServiceUnavailable",
         "ServiceUnavailableException",
         "InternalServerError",
         "InternalFailure",
     }
 )
+IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
 
 
 class Clock(Protocol):
@@ -84,15 +85,22 @@ class Backoff:
         return self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
 
 
+@dataclass(frozen=True)
 class ForecastExports:
-    """Create, describe, delete, stop, find and tag exports of any kind."""
+    """Create, describe, delete, stop, find and tag exports of any kind, for one request.
 
-    def __init__(self, client: Any, clock: Clock, backoff: Backoff) -> None:
-        self.client = client
-        self.clock = clock
-        self.backoff = backoff
-        self.retry_until = float("inf")
-        """Transient errors are retried until this time on ``clock``; then :class:`OutOfTime`."""
+    ``retry_until`` is the request's own limit on ``clock``: transient errors are retried until
+    then, after which :class:`OutOfTime` is raised. Build one per request with :meth:`until`.
+    """
+
+    client: Any
+    clock: Clock
+    backoff: Backoff
+    retry_until: float = float("inf")
+
+    def until(self, retry_until: float) -> ForecastExports:
+        """The same client, with transient errors retried until ``retry_until``."""
+        return ForecastExports(self.client, self.clock, self.backoff, retry_until)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call one Forecast operation, retrying transient failures until ``retry_until``."""
@@ -135,11 +143,9 @@ class ForecastExports:
     def stop(self, arn: str) -> None:
         self.call("StopResource", ResourceArn=arn)
 
-    def summaries(self, kind: ExportKind, source: str | None) -> Iterator[dict[str, Any]]:
-        """Every export of ``kind``, filtered by source where the List API can filter."""
-        params: dict[str, Any] = {}
-        if source is not None and kind.source_filter_key is not None:
-            params["Filters"] = [{"Key": kind.source_filter_key, "Value": source, "Condition": "IS"}]
+    def summaries(self, kind: ExportKind, filters: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
+        """Every export of ``kind`` that matches ``filters``."""
+        params: dict[str, Any] = {"Filters": filters} if filters else {}
         while True:
             page = self.call(kind.list_operation, **params)
             yield from page.get(kind.list_key, [])
@@ -148,12 +154,26 @@ class ForecastExports:
                 return
             params["NextToken"] = token
 
-    def find_by_name(self, kind: ExportKind, name: str, source: str) -> str | None:
-        """The ARN of the export of ``kind`` named ``name`` (under ``source``), if any."""
-        for summary in self.summaries(kind, source):
+    def find_by_name(self, kind: ExportKind, name: str, source: str | None) -> str | None:
+        """The ARN of the export of ``kind`` named ``name``, if List shows it.
+
+        With ``source``, the List is filtered by source where the kind's List API can filter.
+        """
+        filters = None
+        if source is not None and kind.source_filter_key is not None:
+            filters = [{"Key": kind.source_filter_key, "Value": source, "Condition": "IS"}]
+        for summary in self.summaries(kind, filters):
             if summary.get(kind.name_property) == name:
                 return str(summary[kind.arn_property])
         return None
+
+    def in_progress(self, kind: ExportKind) -> list[dict[str, Any]]:
+        """The summaries of the exports of ``kind`` whose jobs are in progress in the account."""
+        return [
+            summary
+            for status in IN_PROGRESS
+            for summary in self.summaries(kind, [{"Key": "Status", "Value": status, "Condition": "IS"}])
+        ]
 
     def tags(self, arn: str) -> dict[str, str]:
         tags = self.call("ListTagsForResource", ResourceArn=arn).get("Tags", [])

@@ -1,32 +1,65 @@
 """Create, Update and Delete of Forecast exports, free of CloudFormation wiring.
 
-Each request runs as a small state machine whose state is plain JSON. An invocation advances it
-until the request is settled or until ``handoff_at``; then the caller carries the state to the next
-invocation, which resumes it. Every wait is bounded by the request's overall deadline.
+Each request runs as a small state machine. Its state (:class:`WaitState`) is plain data that
+serializes to JSON. One invocation advances it until the request settles or until the
+invocation's hand-off time; the caller then carries the state to the next invocation, which
+resumes it. Every wait is bounded by the request's deadline, which counts from its first arrival.
+
+:class:`Lifecycle` is built once per container and holds no per-request state: the request, its
+state and the invocation's hand-off time travel through :class:`_Run`, made anew for each call.
 """
 
 from __future__ import annotations
 
+import enum
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from . import queueing
+from .constants import POLL_INTERVAL_SECONDS, SERVICE_TIMEOUT_MARGIN_SECONDS, TOTAL_WAIT_SECONDS
 from .forecast import Clock, ForecastError, ForecastExports, OutOfTime
-from .kinds import KINDS_BY_KEY, ExportKind
+from .kinds import KINDS_BY_KEY, ExportKind, kind_of_arn
 from .naming import generated_name
-from .validation import DEFAULT_FORMAT, ExportSpec, InvalidProperties, kind_for, parse
+from .validation import DEFAULT_FORMAT, ExportSpec, InvalidProperties, parse, service_timeout
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
-CONTINUE = "CONTINUE"
-
-MAX_TOTAL_WAIT = 3480.0
 CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 SETTLING = frozenset({"CREATE_STOPPING", "DELETE_PENDING", "DELETE_IN_PROGRESS"})
 DELETING = frozenset({"DELETE_PENDING", "DELETE_IN_PROGRESS", "DELETE_FAILED"})
 CREATE_FAILURES = frozenset({"CREATE_FAILED", "CREATE_STOPPED"})
+STOP_REFUSALS_TOLERATED = 3
+ADOPTION_LOOKS = (1.0, 2.0, 4.0, 8.0)
+"""Pauses between the looks for an export whose name is taken but that List does not show yet,
+in units of :attr:`WaitSettings.look_again`."""
+
+
+class Status(enum.Enum):
+    """How a call to the lifecycle ended."""
+
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    CONTINUE = "CONTINUE"
+    """Not settled yet: carry the state to the next invocation."""
+
+
+class Step(enum.StrEnum):
+    """Where a request stands."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    QUEUE = "queue"
+    """Forecast's concurrent-jobs quota refused the Create: try again when a slot frees."""
+    AWAIT = "await"
+    """Waiting for the job to turn ACTIVE."""
+    DISMANTLE = "dismantle"
+    """Stopping and deleting the export, waiting until it is gone."""
+
+
+FIRST_STEPS = {"Create": Step.CREATE, "Update": Step.UPDATE, "Delete": Step.DELETE}
 
 
 @dataclass(frozen=True)
@@ -55,22 +88,64 @@ class Request:
 
 
 @dataclass
+class WaitState:
+    """A request's progress; :meth:`to_json` and :meth:`from_json` carry it between invocations."""
+
+    step: Step
+    started_at: float
+    """The request's first arrival (or the export's creation, if earlier): the origin of its clock."""
+    deadline: float
+    """When the provider stops waiting and answers FAILED."""
+    kind: str | None = None
+    arn: str | None = None
+    """The export this request created, adopted or is deleting, once known."""
+    last_status: str | None = None
+    replacing: bool = False
+    """An Update is creating a replacement: a failure deletes the new export before answering."""
+    describe_after_pause: bool = False
+    """A job was just created: describe it after one poll interval, not at once."""
+    stop_requested: bool = False
+    stop_refusals: int = 0
+    then_fail: str | None = None
+    """The reason to answer once a failed replacement has been deleted."""
+    queued_since: float | None = None
+    queue: dict[str, Any] = field(default_factory=dict)
+    """The queueing policy's memory (:mod:`.queueing`)."""
+    idle_refusals: int = 0
+    """Creates refused for the quota while no job of the kind was in progress."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value not in (None, False, 0, {})}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WaitState:
+        known = {item.name for item in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["step"] = Step(values["step"])
+        return cls(**values)
+
+
+@dataclass
 class Outcome:
     """SUCCESS or FAILED with what to answer, or CONTINUE with the state to resume from."""
 
-    status: str
+    status: Status
     physical_id: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, str] = field(default_factory=dict)
     reason: str = ""
-    state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class WaitSettings:
     """How long and how often to wait."""
 
-    total_wait: float = MAX_TOTAL_WAIT
-    poll_interval: float = 12.0
+    total_wait: float = TOTAL_WAIT_SECONDS
+    poll_interval: float = POLL_INTERVAL_SECONDS
+    queue: queueing.QueueSettings = field(default_factory=queueing.QueueSettings)
+    look_again: float = 1.0
+    """The first pause before looking again for what List does not show yet (List lags Create)."""
+    limit_recheck: float = 10.0
+    """After a Create is refused with no job in progress, look once more after this long."""
 
     @property
     def settle_interval(self) -> float:
@@ -84,10 +159,13 @@ class WaitSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> WaitSettings:
-        total = float(environ.get("TOTAL_WAIT_SECONDS", MAX_TOTAL_WAIT))
+        total = float(environ.get("TOTAL_WAIT_SECONDS", TOTAL_WAIT_SECONDS))
         return cls(
-            total_wait=min(max(total, 1.0), MAX_TOTAL_WAIT),
-            poll_interval=max(float(environ.get("POLL_INTERVAL_SECONDS", 12.0)), 0.01),
+            total_wait=min(max(total, 1.0), TOTAL_WAIT_SECONDS),
+            poll_interval=max(float(environ.get("POLL_INTERVAL_SECONDS", POLL_INTERVAL_SECONDS)), 0.01),
+            queue=queueing.QueueSettings.from_env(environ),
+            look_again=max(float(environ.get("LOOK_AGAIN_SECONDS", 1.0)), 0.01),
+            limit_recheck=max(float(environ.get("LIMIT_RECHECK_SECONDS", 10.0)), 0.01),
         )
 
 
@@ -110,6 +188,14 @@ def iso8601(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def epoch(value: Any) -> float | None:
+    """A timestamp from boto3 as seconds since the epoch."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.timestamp()
+    return None
+
+
 def attributes(kind: ExportKind, description: Mapping[str, Any]) -> dict[str, str]:
     """The ``Fn::GetAtt`` attributes of an export."""
     source = description.get(kind.source_property)
@@ -129,62 +215,132 @@ def export_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-class Lifecycle:
-    """Drives one request's export through Forecast."""
+def failure_physical_id(request: Request, state: WaitState | None) -> str | None:
+    """The PhysicalResourceId of a FAILED answer given at any point of a request.
 
-    def __init__(self, exports: ForecastExports, clock: Clock, settings: WaitSettings) -> None:
+    A Create answers with its job's ARN once the job exists, so that the rollback Delete removes
+    it; an Update and a Delete keep the id they were sent, so that the rollback goes to the export
+    CloudFormation knows.
+    """
+    if request.request_type == "Create":
+        return state.arn if state is not None else None
+    return request.physical_id
+
+
+class Lifecycle:
+    """Drives requests' exports through Forecast. Holds no per-request state."""
+
+    def __init__(
+        self,
+        exports: ForecastExports,
+        clock: Clock,
+        settings: WaitSettings,
+        rng: random.Random | None = None,
+    ) -> None:
         self.exports = exports
         self.clock = clock
         self.settings = settings
+        self.rng = rng or random.Random()
 
-    def start(self, request: Request, handoff_at: float) -> Outcome:
-        """Begin a request that has just arrived."""
-        first_step = {"Create": "create", "Update": "update", "Delete": "delete"}[request.request_type]
-        state = {"step": first_step, "deadline": self.clock.now() + self.settings.total_wait}
-        return self.resume(request, state, handoff_at)
+    def begin(self, request: Request) -> WaitState:
+        """The state of a request that has just arrived."""
+        now = self.clock.now()
+        budget = self.settings.total_wait
+        timeout = service_timeout(request.properties)
+        if timeout is not None:
+            budget = min(budget, timeout - SERVICE_TIMEOUT_MARGIN_SECONDS)
+        return WaitState(step=FIRST_STEPS[request.request_type], started_at=now, deadline=now + budget)
 
-    def resume(self, request: Request, state: dict[str, Any], handoff_at: float) -> Outcome:
-        """Advance ``state`` until the request settles or ``handoff_at`` comes."""
-        state = dict(state)
-        self.exports.retry_until = min(handoff_at, self._wait_limit(state))
-        self._handoff_at = handoff_at
+    def run(self, request: Request, state: WaitState, handoff_at: float) -> Outcome:
+        """Advance ``state`` (in place) until the request settles or ``handoff_at`` comes."""
+        return _Run(self, request, state, handoff_at).run()
+
+    def abandon(self, request: Request, state: WaitState) -> str:
+        """What to do when a request cannot be continued; returns what the Reason should add.
+
+        An Update's unfinished replacement is stopped (or, where it cannot be stopped, its deletion
+        requested): the FAILED answer keeps the old id, so CloudFormation never deletes the new one.
+        """
+        if request.request_type != "Update" or not state.replacing or state.arn is None or state.kind is None:
+            return ""
+        kind = KINDS_BY_KEY[state.kind]
+        name = export_name(state.arn)
+        exports = self.exports.until(self.clock.now() + 5.0)
         try:
+            if kind.stoppable:
+                exports.stop(state.arn)
+            else:
+                exports.delete(kind, state.arn)
+        except (ForecastError, OutOfTime):
+            return f" (delete the unfinished replacement {name})"
+        return f" (the unfinished replacement {name} was stopped; delete it)"
+
+
+class _Run:
+    """One invocation's work on one request."""
+
+    def __init__(self, lifecycle: Lifecycle, request: Request, state: WaitState, handoff_at: float) -> None:
+        self.clock = lifecycle.clock
+        self.settings = lifecycle.settings
+        self.rng = lifecycle.rng
+        self.request = request
+        self.state = state
+        self.handoff_at = handoff_at
+        self.exports = lifecycle.exports.until(min(handoff_at, self.wait_limit()))
+        self.steps: dict[Step, Callable[[], Outcome | None]] = {
+            Step.CREATE: self.create,
+            Step.UPDATE: self.update,
+            Step.DELETE: self.delete,
+            Step.QUEUE: self.retry_create,
+            Step.AWAIT: self.await_active,
+            Step.DISMANTLE: self.dismantle,
+        }
+
+    def run(self) -> Outcome:
+        state = self.state
+        try:
+            if state.deadline <= state.started_at:
+                raise _Failure(self.no_time_reason())
             while True:
-                outcome: Outcome | None = getattr(self, "_" + state["step"])(request, state)
+                outcome = self.steps[state.step]()
                 if outcome is not None:
                     return outcome
         except _Handoff:
-            return Outcome(CONTINUE, state=state)
+            return Outcome(Status.CONTINUE)
         except OutOfTime as error:
-            if self.clock.now() < self._wait_limit(state):
-                return Outcome(CONTINUE, state=state)
-            return self._timed_out(request, state, error.last_error)
+            if self.clock.now() < self.wait_limit():
+                return Outcome(Status.CONTINUE)
+            return self.timed_out(error.last_error)
         except _Failure as failure:
-            return self._failed(request, state, failure.reason, failure.physical_id)
+            return self.failed(failure.reason, failure.physical_id)
         except InvalidProperties as error:
-            return self._failed(request, state, str(error))
+            return self.failed(str(error))
         except ForecastError as error:
-            return self._failed(request, state, f"{error.operation} failed: {error.message}")
+            return self.failed(f"{error.operation} failed: {error.message}")
 
-    # Steps. Each returns an Outcome when the request is settled, or None after moving ``state``.
+    # Steps: each returns an Outcome when the request is settled, or None after moving the state.
 
-    def _create(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        spec = parse(request.properties)
-        return self._start_export(request, state, spec)
+    def create(self) -> Outcome | None:
+        return self.start_export(parse(self.request.properties))
 
-    def _update(self, request: Request, state: dict[str, Any]) -> Outcome | None:
+    def retry_create(self) -> Outcome | None:
+        return self.start_export(parse(self.request.properties))
+
+    def update(self) -> Outcome | None:
+        request, state = self.request, self.state
         spec = parse(request.properties)
         current = request.physical_id
         found = None
         if current is not None and spec.kind.is_export_arn(current):
             found = self.exports.describe(spec.kind, current)
-        if found is not None and found["Status"] not in DELETING:
+        if current is not None and found is not None and found["Status"] not in DELETING:
             name = found[spec.kind.name_property]
-            if self._keeps_name(spec, request, name) and not spec.differences(found):
-                self._sync_tags(request, spec, str(current))
+            if self.keeps_name(spec, name) and not spec.differences(found):
+                self.sync_tags(spec, current)
                 if found["Status"] == "ACTIVE":
-                    return Outcome(SUCCESS, current, attributes(spec.kind, found))
-                state.update(step="await", arn=current, kind=spec.kind.key, last_status=found["Status"])
+                    return Outcome(Status.SUCCESS, current, attributes(spec.kind, found))
+                state.step, state.arn, state.kind = Step.AWAIT, current, spec.kind.key
+                state.last_status = found["Status"]
                 return None
             if spec.name is not None and spec.name == name:
                 changed = ", ".join(spec.differences(found)) or "the export"
@@ -192,75 +348,125 @@ class Lifecycle:
                     f"Changing {changed} replaces the export, but {spec.kind.name_property} {name} "
                     "stays the same: change the name or omit it"
                 )
-        state["replacing"] = True
-        return self._start_export(request, state, spec)
+        state.replacing = True
+        return self.start_export(spec)
 
-    def _delete(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        kind = kind_for(request.properties, request.physical_id)
-        if kind is None or not kind.is_export_arn(request.physical_id):
-            return Outcome(SUCCESS, request.physical_id)
-        state.update(step="dismantle", arn=request.physical_id, kind=kind.key)
+    def delete(self) -> Outcome | None:
+        request, state = self.request, self.state
+        kind = kind_of_arn(request.physical_id)
+        if kind is None or request.physical_id is None:
+            return Outcome(Status.SUCCESS, request.physical_id)
+        state.step, state.arn, state.kind = Step.DISMANTLE, request.physical_id, kind.key
         return None
 
-    def _await(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        kind = KINDS_BY_KEY[state["kind"]]
-        arn = state["arn"]
-        if state.pop("fresh", False):
-            self._pause(state, self.settings.poll_interval)
+    def await_active(self) -> Outcome | None:
+        state = self.state
+        kind, arn = self.current_export()
+        if state.describe_after_pause:
+            self.pause(self.settings.poll_interval)
+            state.describe_after_pause = False
         found = self.exports.describe(kind, arn)
         status = found["Status"] if found else "NOT_FOUND"
-        state["last_status"] = status
+        state.last_status = status
         if found is not None and status == "ACTIVE":
-            return Outcome(SUCCESS, arn, attributes(kind, found))
+            return Outcome(Status.SUCCESS, arn, attributes(kind, found))
         if found is None or status in CREATE_FAILURES or status in DELETING:
             message = (found or {}).get("Message") or "no message from Forecast"
             if found is None:
                 message = "the export disappeared while waiting"
             raise _Failure(f"{kind.title} {export_name(arn)} {status}: {message}", arn)
-        self._pause(state, self.settings.poll_interval)
+        self.pause(self.settings.poll_interval)
         return None
 
-    def _dismantle(self, request: Request, state: dict[str, Any]) -> Outcome | None:
-        kind = KINDS_BY_KEY[state["kind"]]
-        arn = state["arn"]
+    def dismantle(self) -> Outcome | None:
+        state = self.state
+        kind, arn = self.current_export()
         found = self.exports.describe(kind, arn)
         if found is None:
-            if "then_fail" in state:
-                return Outcome(FAILED, request.physical_id, reason=state["then_fail"])
-            return Outcome(SUCCESS, request.physical_id)
-        status = state["last_status"] = found["Status"]
+            if state.then_fail is not None:
+                return Outcome(Status.FAILED, self.request.physical_id, reason=state.then_fail)
+            return Outcome(Status.SUCCESS, self.request.physical_id)
+        status = state.last_status = found["Status"]
         if status == "DELETE_FAILED":
             message = found.get("Message") or "no message from Forecast"
             raise _Failure(f"Deleting {kind.title} {export_name(arn)} failed: {message}")
-        if status in CREATING and kind.stoppable and not state.get("stop_requested"):
-            self._ignore_gone_or_busy(self.exports.stop, arn)
-            state["stop_requested"] = True
+        if status in CREATING and kind.stoppable and not state.stop_requested:
+            try:
+                self.exports.stop(arn)
+                state.stop_requested = True
+            except ForecastError as error:
+                # The job may have finished between the Describe and the stop: look again.
+                state.stop_refusals += 1
+                if error.code != "ResourceNotFoundException" and state.stop_refusals > STOP_REFUSALS_TOLERATED:
+                    raise
         elif status not in CREATING and status not in SETTLING:
-            self._ignore_gone_or_busy(self.exports.delete, kind, arn)
-        self._pause(state, self.settings.settle_interval)
+            self.ignore_gone_or_busy(self.exports.delete, kind, arn)
+        self.pause(self.settings.settle_interval)
         return None
 
-    # Helpers.
+    # Creating and adopting.
 
-    def _start_export(self, request: Request, state: dict[str, Any], spec: ExportSpec) -> Outcome | None:
+    def start_export(self, spec: ExportSpec) -> Outcome | None:
+        request, state = self.request, self.state
         name = spec.name or generated_name(request.stack_id, request.logical_id, request.request_id)
+        state.kind = spec.kind.key
         try:
             arn = self.exports.create(spec.kind, spec.create_request(name))
-            state["fresh"] = True
+            state.describe_after_pause = True
         except ForecastError as error:
+            if error.code == "LimitExceededException":
+                return self.queue_for_a_slot(spec.kind, error)
             if error.code != "ResourceAlreadyExistsException":
                 raise
-            arn = self._adoptable(spec, name)
-        state.update(step="await", arn=arn, kind=spec.kind.key)
+            arn = self.adoptable(spec, name)
+        state.step, state.arn = Step.AWAIT, arn
+        state.queued_since = None
         return None
 
-    def _adoptable(self, spec: ExportSpec, name: str) -> str:
+    def queue_for_a_slot(self, kind: ExportKind, error: ForecastError) -> Outcome | None:
+        """A Create refused for a limit: queue while jobs of the kind are in progress, else fail."""
+        state = self.state
+        now = self.clock.now()
+        in_progress = self.exports.in_progress(kind)
+        state.step = Step.QUEUE
+        if state.queued_since is None:
+            state.queued_since = now
+        if not in_progress:
+            state.idle_refusals += 1
+            if state.idle_refusals > 1:
+                raise _Failure(
+                    f"{error.operation} failed: {error.message} (no {kind.title} is in progress, "
+                    "so waiting will not lift this limit)"
+                )
+            # List can lag Create: a slot taken a moment ago may not show yet. Look once more.
+            self.pause(self.settings.limit_recheck)
+            return None
+        state.idle_refusals = 0
+        seen = [queueing.JobSeen.from_summary(item) for item in in_progress]
+        delay, state.queue = queueing.next_attempt_delay(self.settings.queue, state.queue, seen, now, self.rng)
+        self.pause(delay)
+        return None
+
+    def adoptable(self, spec: ExportSpec, name: str) -> str:
         """The ARN of the existing export named ``name``, if it is the one these properties describe."""
         kind = spec.kind
         arn = self.exports.find_by_name(kind, name, spec.sources[0])
-        found = self.exports.describe(kind, arn) if arn else None
-        if arn is None or found is None:
-            raise _Failure(f"A {kind.title} named {name} exists but could not be found to adopt; choose another name")
+        looks = iter(ADOPTION_LOOKS)
+        while arn is None:
+            # List lags Create, and a List filter may not mean what it seems: look again, unfiltered.
+            look = next(looks, None)
+            pause = look * self.settings.look_again if look is not None else None
+            if pause is None or self.clock.now() + pause >= self.wait_limit():
+                raise _Failure(
+                    f"A {kind.title} named {name} exists but List does not show it; choose another name or omit it"
+                )
+            if self.clock.now() + pause >= self.handoff_at:
+                raise _Handoff
+            self.clock.sleep(pause)
+            arn = self.exports.find_by_name(kind, name, None)
+        found = self.exports.describe(kind, arn)
+        if found is None:
+            raise _Failure(f"A {kind.title} named {name} exists but could not be described; choose another name")
         differences = spec.differences(found)
         if found["Status"] in DELETING:
             differences.append("Status " + found["Status"])
@@ -269,70 +475,103 @@ class Lifecycle:
                 f"A {kind.title} named {name} already exists with different settings "
                 f"({', '.join(differences)}); choose another name or omit it"
             )
+        self.count_from(found)
         return arn
 
-    @staticmethod
-    def _keeps_name(spec: ExportSpec, request: Request, current_name: str) -> bool:
+    def count_from(self, found: Mapping[str, Any]) -> None:
+        """An adopted job in progress was created by an earlier delivery: its clock started then."""
+        created = epoch(found.get("CreationTime"))
+        state = self.state
+        if created is None or created >= state.started_at or found.get("Status") not in CREATING:
+            return
+        state.deadline -= state.started_at - created
+        state.started_at = created
+
+    # Helpers.
+
+    def current_export(self) -> tuple[ExportKind, str]:
+        state = self.state
+        if state.kind is None or state.arn is None:  # pragma: no cover - the steps set both first
+            raise _Failure("internal error: no export to wait for")
+        return KINDS_BY_KEY[state.kind], state.arn
+
+    def keeps_name(self, spec: ExportSpec, current_name: str) -> bool:
         if spec.name is not None:
             return spec.name == current_name
-        return request.old_properties.get(spec.kind.name_property) is None
+        return self.request.old_properties.get(spec.kind.name_property) is None
 
-    def _sync_tags(self, request: Request, spec: ExportSpec, arn: str) -> None:
-        """Set new and changed tags; remove those the old properties named and the new lack."""
+    def sync_tags(self, spec: ExportSpec, arn: str) -> None:
+        """Remove the tags the old properties named and the new lack, then set new and changed ones.
+
+        Removing first keeps a valid change under Forecast's 50-tag limit on the way.
+        """
         desired = dict(spec.tags)
-        old_keys = {tag.get("Key") for tag in request.old_properties.get("Tags", []) if isinstance(tag, dict)}
+        old_keys = {tag.get("Key") for tag in self.request.old_properties.get("Tags", []) if isinstance(tag, dict)}
         current = self.exports.tags(arn)
+        removed = sorted(key for key in old_keys if isinstance(key, str) and key not in desired and key in current)
         changed = {key: value for key, value in desired.items() if current.get(key) != value}
-        removed = sorted(key for key in old_keys if key not in desired and key in current)
-        if changed:
-            self.exports.tag(arn, changed)
         if removed:
             self.exports.untag(arn, removed)
+        if changed:
+            self.exports.tag(arn, changed)
 
-    def _ignore_gone_or_busy(self, action: Any, *args: Any) -> None:
+    @staticmethod
+    def ignore_gone_or_busy(action: Callable[..., None], *args: Any) -> None:
         try:
             action(*args)
         except ForecastError as error:
             if error.code not in {"ResourceNotFoundException", "ResourceInUseException"}:
                 raise
 
-    def _wait_limit(self, state: Mapping[str, Any]) -> float:
-        deadline = float(state["deadline"])
-        if state.get("replacing") and state.get("step") == "await":
-            return deadline - self.settings.cleanup_reserve
-        return deadline
+    def wait_limit(self) -> float:
+        state = self.state
+        if state.replacing and state.step == Step.AWAIT:
+            return state.deadline - self.settings.cleanup_reserve
+        return state.deadline
 
-    def _pause(self, state: dict[str, Any], interval: float) -> None:
+    def pause(self, interval: float) -> None:
+        """Sleep ``interval``, or until the wait limit or the hand-off time if sooner."""
         now = self.clock.now()
-        limit = self._wait_limit(state)
+        limit = self.wait_limit()
         if now >= limit:
             raise OutOfTime("waiting", "")
-        step = min(interval, limit - now)
-        if now + step >= self._handoff_at:
+        step = min(interval, limit - now, self.handoff_at - now)
+        if step <= 0:
+            # The next invocation starts with a pause: this one has just described the job.
+            self.state.describe_after_pause = True
             raise _Handoff
         self.clock.sleep(step)
 
-    def _timed_out(self, request: Request, state: dict[str, Any], last_error: str) -> Outcome:
-        waited = int(self.settings.total_wait)
-        arn = state.get("arn")
-        subject = f"export {export_name(arn)}" if arn else "the export"
-        reason = f"Gave up after {waited} s waiting for {subject}; last status {state.get('last_status', 'unknown')}"
+    def no_time_reason(self) -> str:
+        timeout = service_timeout(self.request.properties)
+        return (
+            f"ServiceTimeout {timeout} leaves no time to wait: the provider answers "
+            f"{SERVICE_TIMEOUT_MARGIN_SECONDS} s before it runs out; use a larger ServiceTimeout"
+        )
+
+    def timed_out(self, last_error: str) -> Outcome:
+        state = self.state
+        waited = int(self.clock.now() - state.started_at)
+        subject = f"export {export_name(state.arn)}" if state.arn else "the export"
+        if state.step == Step.QUEUE:
+            subject += " (queued for a free slot in Forecast's concurrent-jobs quota)"
+        reason = f"Gave up after {waited} s waiting for {subject}; last status {state.last_status or 'unknown'}"
         if last_error:
             reason += f"; last error {last_error}"
-        if state.get("replacing") and state.get("step") == "await" and arn:
-            # Keep the rest of the time to remove the replacement that did not finish.
-            return self._clean_up_then_fail(request, state, reason)
-        return self._failed(request, state, reason, arn if request.request_type == "Create" else None)
+        return self.failed(reason, state.arn)
 
-    def _failed(self, request: Request, state: dict[str, Any], reason: str, arn: str | None = None) -> Outcome:
+    def failed(self, reason: str, arn: str | None = None) -> Outcome:
+        request, state = self.request, self.state
         if request.request_type == "Create":
-            return Outcome(FAILED, arn, reason=reason)
-        if state.get("replacing") and arn and state.get("step") == "await":
-            return self._clean_up_then_fail(request, state, reason)
-        return Outcome(FAILED, request.physical_id, reason=reason)
+            return Outcome(Status.FAILED, arn or state.arn, reason=reason)
+        if state.replacing and state.arn and state.step == Step.AWAIT:
+            return self.clean_up_then_fail(reason)
+        return Outcome(Status.FAILED, request.physical_id, reason=reason)
 
-    def _clean_up_then_fail(self, request: Request, state: dict[str, Any], reason: str) -> Outcome:
+    def clean_up_then_fail(self, reason: str) -> Outcome:
         """A replacement failed: delete the new export, then answer FAILED."""
-        state.update(step="dismantle", then_fail=reason, stop_requested=False)
-        state.pop("replacing", None)
-        return self.resume(request, state, self._handoff_at)
+        state = self.state
+        state.step, state.then_fail, state.stop_requested = Step.DISMANTLE, reason, False
+        state.replacing = False
+        self.exports = self.exports.until(min(self.handoff_at, self.wait_limit()))
+        return self.run()

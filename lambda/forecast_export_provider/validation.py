@@ -15,13 +15,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from .kinds import SOURCE_PROPERTIES, ExportKind, kind_of_arn, kinds_in
+from .kinds import SOURCE_PROPERTIES, ExportKind, kinds_in
 
 MAX_TAGS = 50
 DEFAULT_FORMAT = "CSV"
 _MAX_SHOWN = 60
 
-ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+# IAM: a path of "/" or "/segment/.../" (printable ASCII, at most 512 characters), then a
+# name of 1 to 64 characters. re.ASCII keeps \d from matching other scripts' digits.
+ROLE_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::\d{12}:role(?P<path>(?:/[!-.0-~]+)*/)(?P<name>[A-Za-z0-9+=,.@_-]{1,64})", re.ASCII
+)
+MAX_ROLE_PATH = 512
+MAX_S3_KEY_BYTES = 1024
+SERVICE_TIMEOUT_RANGE = (1, 3600)
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+")
 S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
@@ -95,15 +102,14 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
     """
     if "\\p{" not in pattern:
         compiled = re.compile(pattern)
-        return lambda value: compiled.match(value) is not None
+        # fullmatch: with match, "$" would accept a value with a trailing newline.
+        return lambda value: compiled.fullmatch(value) is not None
     body = re.fullmatch(r"\^\(\[(.*)\]\*\)\$", pattern)
     if body is None:  # pragma: no cover - the model has no other form today
         return lambda value: True
     categories = set(re.findall(r"\\p\{(\w)\}", body.group(1)))
     literals = set(re.sub(r"\\p\{\w\}", "", body.group(1)).replace("\\", ""))
-    return lambda value: all(
-        char in literals or unicodedata.category(char)[0] in categories for char in value
-    )
+    return lambda value: all(char in literals or unicodedata.category(char)[0] in categories for char in value)
 
 
 def _is_string(value: Any) -> TypeGuard[str]:
@@ -160,6 +166,9 @@ class _Checker:
         if not _is_string(value):
             self.add(path, value, "must be a string", sensitive)
             return
+        if value != value.strip() and not path.startswith("Tags"):
+            self.add(path, value, "must not start or end with whitespace or a newline", sensitive)
+            return
         rules = {**shape.metadata, **override}
         low, high = rules.get("min", 0), rules.get("max")
         if len(value) < low or (high is not None and len(value) > high):
@@ -178,16 +187,24 @@ def _fullmatch(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda value: pattern.fullmatch(value) is not None
 
 
+def _role_arn(value: str) -> bool:
+    match = ROLE_ARN.fullmatch(value)
+    return match is not None and len(match.group("path")) <= MAX_ROLE_PATH
+
+
 def _overrides(kind: ExportKind) -> dict[str, dict[str, Any]]:
     """The contract's rules layered over the model's, by property path."""
-    name_pattern = forecast_model().operation_model(kind.create_operation).input_shape.members[
-        kind.name_property
-    ].metadata["pattern"]
+    name_pattern = (
+        forecast_model()
+        .operation_model(kind.create_operation)
+        .input_shape.members[kind.name_property]
+        .metadata["pattern"]
+    )
     # The model's name pattern is unanchored at the end; the contract anchors it.
     name_rule = re.compile(name_pattern.rstrip("$") + "$")
     return {
         kind.name_property: {"matcher": _fullmatch(name_rule), "hint": _HINTS["name"]},
-        "Destination.S3Config.RoleArn": {"matcher": _fullmatch(ROLE_ARN)},
+        "Destination.S3Config.RoleArn": {"matcher": _role_arn},
         # The model's KMS pattern names only the aws partition; the contract allows any.
         "Destination.S3Config.KMSKeyArn": {"matcher": _fullmatch(KMS_KEY_ARN)},
         "Tags": {"max": MAX_TAGS},
@@ -202,9 +219,7 @@ def _model_enum(shape_name: str) -> Callable[[str], bool]:
     return lambda value: value in values
 
 
-def find_problems(
-    properties: Mapping[str, Any], *, skip: Callable[[Any], bool] = lambda value: False
-) -> list[Problem]:
+def find_problems(properties: Mapping[str, Any], *, skip: Callable[[Any], bool] = lambda value: False) -> list[Problem]:
     """Every problem in a resource's properties, as CloudFormation passes them.
 
     ``skip`` marks values that cannot be checked yet (the CDK passes ``Token.is_unresolved``);
@@ -257,9 +272,20 @@ def _check_contract_rules(checker: _Checker, kind: ExportKind, properties: Mappi
     s3 = destination.get("S3Config") if isinstance(destination, Mapping) else None
     s3_path = s3.get("Path") if isinstance(s3, Mapping) else None
     if _is_string(s3_path) and not checker.skip(s3_path) and s3_path.startswith("s3://"):
-        bucket = s3_path[len("s3://") :].split("/", 1)[0]
+        bucket, _, s3_key = s3_path[len("s3://") :].partition("/")
         if not S3_BUCKET.fullmatch(bucket) or ".." in bucket:
             checker.add("Destination.S3Config.Path", s3_path, "has an invalid bucket name; use s3://bucket/prefix/")
+        if len(s3_key.encode()) > MAX_S3_KEY_BYTES:
+            checker.add(
+                "Destination.S3Config.Path",
+                f"a key of {len(s3_key.encode())} bytes",
+                f"must have an S3 key part of at most {MAX_S3_KEY_BYTES} bytes; use a shorter prefix",
+            )
+
+    timeout = properties.get("ServiceTimeout")
+    if timeout is not None and not checker.skip(timeout) and _parse_service_timeout(timeout) is None:
+        low, high = SERVICE_TIMEOUT_RANGE
+        checker.add("ServiceTimeout", timeout, f"must be a whole number of seconds from {low} to {high}")
 
     tags = properties.get("Tags")
     if isinstance(tags, list) and not checker.skip(tags):
@@ -287,11 +313,6 @@ class ExportSpec:
     kms_key_arn: str | None
     format: str | None
     tags: tuple[tuple[str, str], ...]
-
-    @property
-    def source_text(self) -> str:
-        """The source ARN(s) as the ``SourceArn`` attribute shows them."""
-        return ",".join(self.sources)
 
     def destination(self) -> dict[str, Any]:
         s3: dict[str, str] = {"Path": self.path, "RoleArn": self.role_arn}
@@ -356,9 +377,15 @@ def parse(properties: Mapping[str, Any]) -> ExportSpec:
     )
 
 
-def kind_for(properties: Mapping[str, Any], physical_id: object = None) -> ExportKind | None:
-    """The kind named by the properties, else the one whose ARN shape ``physical_id`` has."""
-    present = kinds_in(properties)
-    if len(present) == 1:
-        return present[0]
-    return kind_of_arn(physical_id)
+def _parse_service_timeout(value: Any) -> int | None:
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not re.fullmatch(r"[0-9]{1,4}", text):
+        return None
+    seconds = int(text)
+    low, high = SERVICE_TIMEOUT_RANGE
+    return seconds if low <= seconds <= high else None
+
+
+def service_timeout(properties: Mapping[str, Any]) -> int | None:
+    """The request's ``ServiceTimeout`` in seconds, if it has a valid one."""
+    return _parse_service_timeout(properties.get("ServiceTimeout"))

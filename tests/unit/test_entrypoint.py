@@ -56,28 +56,17 @@ def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoi
     assert "SourceArn" not in entrypoint.fit_response("a", huge)
 
 
-class _Context:
-    def __init__(self, remaining_seconds: float) -> None:
-        self.remaining = remaining_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.remaining * 1000)
-
-
-class _Clock:
-    def now(self) -> float:
-        return 1000.0
+def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint) -> None:
+    slowest_call = entrypoint.FORECAST_CONNECT_TIMEOUT + entrypoint.FORECAST_READ_TIMEOUT
+    invoke_call = entrypoint.INVOKE_CONNECT_TIMEOUT + entrypoint.INVOKE_READ_TIMEOUT
+    reserve = 1000.0 + 900 - entrypoint.handoff_time(1000.0, 900)
+    assert reserve >= 2 * slowest_call + invoke_call + 0.5, "a step's two calls and the Invoke must end before the guard"
+    assert reserve <= 60, "a long invocation should wait most of its time"
 
 
-class _Lifecycle:
-    clock = _Clock()
-
-
-def test_handoff_leaves_thirty_seconds_of_a_long_invocation(entrypoint) -> None:
-    assert entrypoint.handoff_time(_Lifecycle(), _Context(900)) == 1000.0 + 870
-
-
-def test_handoff_always_precedes_crhelpers_timeout_guard(entrypoint) -> None:
-    for remaining in (1.0, 3.0, 8.0, 60.0):
-        reserve = 1000.0 + remaining - entrypoint.handoff_time(_Lifecycle(), _Context(remaining))
-        assert reserve >= 2.0, "crhelper answers FAILED 0.5 s before the end; invoking the next takes time"
+def test_handoff_always_precedes_crhelpers_timeout_guard_and_never_lies_in_the_past(entrypoint) -> None:
+    for remaining in (1.0, 3.0, 8.0, 60.0, 900.0):
+        handoff = entrypoint.handoff_time(1000.0, remaining)
+        assert handoff > 1000.0, "a hand-over time in the past would hand over before doing anything"
+        if remaining >= 3.0:
+            assert 1000.0 + remaining - handoff >= 2.0, "crhelper answers FAILED 0.5 s before the end"
