@@ -14,7 +14,7 @@ from forecast_export_provider import kinds
 from forecast_export_provider.kinds import ExportKind
 from forecast_export_provider.validation import Problem, find_problems
 
-from constructs import Construct
+from constructs import Construct, Node
 
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 from .destination import ExportDestination
@@ -33,31 +33,148 @@ class ExportFormat(enum.Enum):
 
 @runtime_checkable
 class IForecastExport(Protocol):
-    """An export of any kind: one defined in this app or imported by ARN."""
+    """An export of any kind, defined in this app (:class:`ForecastExportJob`, ...) or imported
+    by ARN (:meth:`ForecastExportBase.from_export_arn`, an :class:`ImportedForecastExport`).
+
+    Code that only refers to an export (an output, a policy, a table over its files) takes this
+    interface, so that both kinds of export serve.
+    """
 
     @property
-    def export_arn(self) -> str: ...
+    def node(self) -> Node:
+        """The construct tree node."""
+        ...
 
     @property
-    def export_name(self) -> str: ...
-
-
-class ImportedForecastExport(Construct):
-    """An export defined elsewhere, known by its ARN (see ``from_export_arn``)."""
-
-    def __init__(self, scope: Construct, id: str, *, kind: ExportKind, export_arn: str, export_name: str) -> None:
-        super().__init__(scope, id)
-        self.kind = kind
-        self._export_arn = export_arn
-        self._export_name = export_name
+    def kind(self) -> ExportKind:
+        """Which of the four export kinds this is."""
+        ...
 
     @property
     def export_arn(self) -> str:
+        """The export's ARN."""
+        ...
+
+    @property
+    def export_name(self) -> str:
+        """The export's name."""
+        ...
+
+    @property
+    def destination(self) -> ExportDestination | None:
+        """Where the export's files are, if known (an imported export: only when given)."""
+        ...
+
+    @property
+    def export_prefix(self) -> str | None:
+        """The export's key prefix relative to ``destination.prefix``, if known."""
+        ...
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read the export's files (needs a known destination)."""
+        ...
+
+
+class ImportedForecastExport(Construct):
+    """An export defined elsewhere, known by its ARN; made by ``<ExportClass>.from_export_arn``.
+
+    It has the ARN, the name (read from the ARN, or given) and the kind. Its destination and
+    prefix are known only when given to ``from_export_arn``; without them :meth:`grant_read`
+    raises. It has no status, path or source attributes, and nothing in this app waits for it.
+
+    :param kind: the export's kind.
+    :param export_arn: the export's ARN.
+    :param export_name: the export's name.
+    :param destination: the destination it wrote to. Default: unknown.
+    :param export_prefix: its key prefix relative to ``destination.prefix``. Default: unknown.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: ExportKind,
+        export_arn: str,
+        export_name: str,
+        destination: ExportDestination | None = None,
+        export_prefix: str | None = None,
+    ) -> None:
+        problems = prefix_problems("export_prefix", export_prefix) if export_prefix is not None else []
+        if export_prefix is not None and destination is None:
+            problems.append("export_prefix needs destination; pass both or neither")
+        if destination is not None and not isinstance(destination, ExportDestination):
+            problems.append(f"destination must be an ExportDestination; got {type(destination).__name__}")
+        raise_if_any(f"ImportedForecastExport {scope.node.path}/{id}", problems)
+        super().__init__(scope, id)
+        self._kind = kind
+        self._export_arn = export_arn
+        self._export_name = export_name
+        self._destination = destination
+        self._export_prefix = export_prefix if export_prefix is not None or destination is None else ""
+
+    @property
+    def kind(self) -> ExportKind:
+        """Which of the four export kinds this is."""
+        return self._kind
+
+    @property
+    def export_arn(self) -> str:
+        """The export's ARN, as given."""
         return self._export_arn
 
     @property
     def export_name(self) -> str:
+        """The export's name, given or read from the ARN."""
         return self._export_name
+
+    @property
+    def destination(self) -> ExportDestination | None:
+        """The destination it wrote to, or None when not given."""
+        return self._destination
+
+    @property
+    def export_prefix(self) -> str | None:
+        """Its key prefix relative to ``destination.prefix`` (``''`` when only the destination was
+        given), or None without a destination."""
+        return self._export_prefix
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` read this export's files, as :meth:`ForecastExportBase.grant_read` does.
+
+        :raises ValueError: when the export was imported without a destination.
+        """
+        if self._destination is None or self._export_prefix is None:
+            raise ValueError(
+                f"ImportedForecastExport {self.node.path}: its files' location is unknown; pass destination= "
+                "(and export_prefix=) to from_export_arn, or grant on the bucket yourself"
+            )
+        return self._destination.grant_read(grantee, self._export_prefix)
+
+
+def _props_by_property(kind: ExportKind, source_prop: str) -> dict[str, str]:
+    """Which construct prop sets each property path of ``kind``'s custom resource."""
+    return {
+        kind.name_property: "export_name",
+        kind.source_property: source_prop,
+        "source": source_prop,  # the validation's name for a missing or ambiguous source property
+        "Destination": "destination",
+        "Destination.S3Config.Path": "prefix",
+        "Destination.S3Config.RoleArn": "destination.role",
+        "Destination.S3Config.KMSKeyArn": "destination.encryption_key",
+        "Format": "format",
+        "Tags": "tags",
+    }
+
+
+def _prop_of_path(props: Mapping[str, str], path: str) -> str:
+    """The prop of the longest table entry that ``path`` lies under; else the path's first segment."""
+    segments = re.split(r"[.\[]", path)
+    for length in range(len(segments), 0, -1):
+        prop = props.get(".".join(segments[:length]))
+        if prop is not None:
+            return prop
+    return segments[0]
 
 
 def _safe_segment(text: str) -> str:
@@ -160,36 +277,22 @@ class ForecastExportBase(Construct):
         self.resource.node.add_dependency(provider.invoke_policy, *destination.policies())
 
     def _describe(self, problem: Problem, tag_items: Sequence[tuple[str, str]]) -> str:
-        kind = self.KIND
+        """One line of the synth-time error: the prop, the CloudFormation property, the rule, the value."""
         path = problem.property
-        root = re.split(r"[.\[]", path, maxsplit=1)[0]
-        index_match = re.match(r"([A-Za-z]+)\[(\d+)\](.*)", path)
-        if path.startswith("Destination.S3Config.Path"):
-            prop = "prefix"
-        elif path.startswith("Destination.S3Config.RoleArn"):
-            prop = "destination.role"
-        elif path.startswith("Destination.S3Config.KMSKeyArn"):
-            prop = "destination.encryption_key"
-        elif root == "Destination":
-            prop = "destination"
-        elif index_match and index_match.group(1) == "Tags":
-            position = int(index_match.group(2))
+        indexed = re.fullmatch(r"([A-Za-z]+)\[(\d+)\](.*)", path)
+        if indexed and indexed.group(1) == "Tags":
+            position = int(indexed.group(2))
             key = tag_items[position][0] if position < len(tag_items) else position
-            prop = f"tags[{key!r}]" + (" (value)" if index_match.group(3) == ".Value" else "")
-        elif index_match and index_match.group(1) == kind.source_property:
-            prop = f"{self.SOURCE_PROP}[{index_match.group(2)}]"
+            prop = f"tags[{key!r}]" + (" (value)" if indexed.group(3) == ".Value" else "")
+        elif indexed and indexed.group(1) == self.KIND.source_property:
+            prop = f"{self.SOURCE_PROP}[{indexed.group(2)}]"
         else:
-            prop = {
-                kind.name_property: "export_name",
-                kind.source_property: self.SOURCE_PROP,
-                "source": self.SOURCE_PROP,
-                "Format": "format",
-                "Tags": "tags",
-            }.get(root, root)
+            prop = _prop_of_path(_props_by_property(self.KIND, self.SOURCE_PROP), path)
         return f"{prop} ({path}) {problem.rule}; got {problem.value}"
 
     @property
     def kind(self) -> ExportKind:
+        """Which of the four export kinds this is."""
         return self.KIND
 
     @property
@@ -325,13 +428,26 @@ class ForecastExportBase(Construct):
 
     @classmethod
     def from_export_arn(
-        cls, scope: Construct, id: str, export_arn: str, *, export_name: str | None = None
+        cls,
+        scope: Construct,
+        id: str,
+        export_arn: str,
+        *,
+        export_name: str | None = None,
+        destination: ExportDestination | None = None,
+        export_prefix: str | None = None,
     ) -> ImportedForecastExport:
         """Refer to an existing export of this kind by its ARN.
+
+        The result shares :class:`IForecastExport` with the exports defined in this app.
 
         :param export_name: the export's name. Default: the last segment of a literal ARN; for an
             ARN only known at deploy time, the segment the kind's ARN format puts the name in
             (what-if forecast exports: required then).
+        :param destination: the destination the export wrote to; with it, ``grant_read`` works.
+            Default: unknown.
+        :param export_prefix: the export's key prefix relative to ``destination.prefix``, ``''`` or
+            ending in ``/``. Default: ``''`` with a destination.
         """
         kind = cls.KIND
         if export_name is None:
@@ -348,7 +464,15 @@ class ForecastExportBase(Construct):
                 raise ValueError(
                     f"{cls.__name__}.from_export_arn: pass export_name with an ARN that is only known at deploy time"
                 )
-        return ImportedForecastExport(scope, id, kind=kind, export_arn=export_arn, export_name=export_name)
+        return ImportedForecastExport(
+            scope,
+            id,
+            kind=kind,
+            export_arn=export_arn,
+            export_name=export_name,
+            destination=destination,
+            export_prefix=export_prefix,
+        )
 
 
 # Where the name sits in the ARN's resource part split at "/" (``<type>/<source name>/<export
@@ -359,8 +483,17 @@ _NAME_SEGMENT = {
     kinds.EXPLAINABILITY_EXPORT.key: 2,
 }
 
+if TYPE_CHECKING:
 
-_COMMON_DOC = """
+    def _both_are_exports(owned: ForecastExportBase, imported: ImportedForecastExport) -> list[IForecastExport]:
+        """Never called: mypy checks here that both kinds of export implement the shared interface."""
+        return [owned, imported]
+
+
+class ForecastExportJob(ForecastExportBase):
+    """Exports a forecast to S3 (``Custom::ForecastExportJob``).
+
+    :param forecast_arn: ARN of the forecast to export.
     :param destination: the :class:`ExportDestination` to write to.
     :param export_name: the export's name (``^[a-zA-Z][a-zA-Z0-9_]*$``, 1..63). Changing it replaces
         the export. Default: the provider generates a unique, valid name.
@@ -372,16 +505,8 @@ _COMMON_DOC = """
     :param removal_policy: what happens to the export in Forecast when it leaves the stack:
         ``DESTROY`` deletes the export job (never the exported S3 objects, which stay in the
         destination), ``RETAIN`` keeps it. Default: ``DESTROY``.
-"""
-
-
-class ForecastExportJob(ForecastExportBase):
-    """Exports a forecast to S3 (``Custom::ForecastExportJob``).
-
-    :param forecast_arn: ARN of the forecast to export.
     """
 
-    __doc__ = (__doc__ or "") + _COMMON_DOC
     KIND = kinds.FORECAST_EXPORT
     SOURCE_PROP = "forecast_arn"
 
@@ -416,9 +541,19 @@ class PredictorBacktestExportJob(ForecastExportBase):
     (``Custom::PredictorBacktestExportJob``).
 
     :param predictor_arn: ARN of the predictor whose backtest results to export.
+    :param destination: the :class:`ExportDestination` to write to.
+    :param export_name: the export's name (``^[a-zA-Z][a-zA-Z0-9_]*$``, 1..63). Changing it replaces
+        the export. Default: the provider generates a unique, valid name.
+    :param prefix: key prefix of this export, relative to the destination's prefix; ``''`` or
+        ending in ``/``. Default: ``<export type>/<construct id>-<hash>/``, unique per construct.
+    :param format: :class:`ExportFormat` of the exported files. Default: Forecast's default, CSV.
+    :param tags: tags of the export in Forecast, key to value (at most 50; keys must not start with
+        ``aws:``). Changing them updates the export in place. Default: none.
+    :param removal_policy: what happens to the export in Forecast when it leaves the stack:
+        ``DESTROY`` deletes the export job (never the exported S3 objects, which stay in the
+        destination), ``RETAIN`` keeps it. Default: ``DESTROY``.
     """
 
-    __doc__ = (__doc__ or "") + _COMMON_DOC
     KIND = kinds.PREDICTOR_BACKTEST_EXPORT
     SOURCE_PROP = "predictor_arn"
 
@@ -452,9 +587,19 @@ class ExplainabilityExport(ForecastExportBase):
     """Exports an explainability resource to S3 (``Custom::ExplainabilityExport``).
 
     :param explainability_arn: ARN of the explainability resource to export.
+    :param destination: the :class:`ExportDestination` to write to.
+    :param export_name: the export's name (``^[a-zA-Z][a-zA-Z0-9_]*$``, 1..63). Changing it replaces
+        the export. Default: the provider generates a unique, valid name.
+    :param prefix: key prefix of this export, relative to the destination's prefix; ``''`` or
+        ending in ``/``. Default: ``<export type>/<construct id>-<hash>/``, unique per construct.
+    :param format: :class:`ExportFormat` of the exported files. Default: Forecast's default, CSV.
+    :param tags: tags of the export in Forecast, key to value (at most 50; keys must not start with
+        ``aws:``). Changing them updates the export in place. Default: none.
+    :param removal_policy: what happens to the export in Forecast when it leaves the stack:
+        ``DESTROY`` deletes the export job (never the exported S3 objects, which stay in the
+        destination), ``RETAIN`` keeps it. Default: ``DESTROY``.
     """
 
-    __doc__ = (__doc__ or "") + _COMMON_DOC
     KIND = kinds.EXPLAINABILITY_EXPORT
     SOURCE_PROP = "explainability_arn"
 
@@ -489,9 +634,19 @@ class WhatIfForecastExport(ForecastExportBase):
 
     :param what_if_forecast_arns: ARNs of the what-if forecasts to export (1 to 50), or a list
         token such as a ``CommaDelimitedList`` parameter's ``value_as_list``.
+    :param destination: the :class:`ExportDestination` to write to.
+    :param export_name: the export's name (``^[a-zA-Z][a-zA-Z0-9_]*$``, 1..63). Changing it replaces
+        the export. Default: the provider generates a unique, valid name.
+    :param prefix: key prefix of this export, relative to the destination's prefix; ``''`` or
+        ending in ``/``. Default: ``<export type>/<construct id>-<hash>/``, unique per construct.
+    :param format: :class:`ExportFormat` of the exported files. Default: Forecast's default, CSV.
+    :param tags: tags of the export in Forecast, key to value (at most 50; keys must not start with
+        ``aws:``). Changing them updates the export in place. Default: none.
+    :param removal_policy: what happens to the export in Forecast when it leaves the stack:
+        ``DESTROY`` deletes the export job (never the exported S3 objects, which stay in the
+        destination), ``RETAIN`` keeps it. Default: ``DESTROY``.
     """
 
-    __doc__ = (__doc__ or "") + _COMMON_DOC
     KIND = kinds.WHAT_IF_FORECAST_EXPORT
     SOURCE_PROP = "what_if_forecast_arns"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,9 +15,13 @@ from forecast_export_cdk import (
     ExportDestination,
     ForecastExportJob,
     ForecastExportProvider,
+    IForecastExport,
+    ImportedForecastExport,
     PredictorBacktestExportJob,
     WhatIfForecastExport,
 )
+from forecast_export_cdk import exports as exports_module
+from forecast_export_provider import kinds
 
 ARN = f"arn:aws:forecast:{REGION}:{ACCOUNT}"
 
@@ -248,3 +254,67 @@ def test_from_export_arn() -> None:
         ForecastExportJob.from_export_arn(stack, "Wrong", f"{ARN}:explainability-export/a/b")
     with pytest.raises(ValueError, match="pass export_name"):
         WhatIfForecastExport.from_export_arn(stack, "WhatIfToken", parameter.value_as_string)
+
+
+def test_owned_and_imported_exports_share_the_interface() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Stack", env=ENV)
+    destination = ExportDestination(stack, "Destination")
+    owned = ForecastExportJob(stack, "Owned", forecast_arn=FORECAST_ARN, destination=destination)
+    imported = ForecastExportJob.from_export_arn(stack, "Imported", f"{ARN}:forecast-export-job/demand/old_export")
+    assert isinstance(owned, IForecastExport) and isinstance(imported, IForecastExport)
+    assert isinstance(imported, ImportedForecastExport)
+    assert owned.kind is imported.kind is kinds.FORECAST_EXPORT
+    assert imported.destination is None and imported.export_prefix is None
+    reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ValueError, match="location is unknown; pass destination="):
+        imported.grant_read(reader)
+
+
+def test_an_imported_export_with_its_destination_grants_what_an_owned_one_does() -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Stack", env=ENV)
+    destination = ExportDestination(stack, "Destination")
+    owned = ForecastExportJob(stack, "Owned", forecast_arn=FORECAST_ARN, destination=destination, prefix="daily/")
+    imported = ExplainabilityExport.from_export_arn(
+        stack,
+        "Imported",
+        f"{ARN}:explainability-export/demand/drivers",
+        destination=destination,
+        export_prefix="daily/",
+    )
+    assert imported.destination is destination and imported.export_prefix == "daily/"
+    owned_reader = iam.Role(stack, "OwnedReader", assumed_by=iam.AccountRootPrincipal())
+    imported_reader = iam.Role(stack, "ImportedReader", assumed_by=iam.AccountRootPrincipal())
+    owned.grant_read(owned_reader)
+    imported.grant_read(imported_reader)
+    template = app.synth().get_stack_by_name("Stack").template
+    owned_policy = logical_id_of(stack, owned_reader.node.find_child("DefaultPolicy"))
+    imported_policy = logical_id_of(stack, imported_reader.node.find_child("DefaultPolicy"))
+    assert statements_of(template, owned_policy) == statements_of(template, imported_policy)
+    with pytest.raises(ValueError, match="export_prefix needs destination"):
+        ForecastExportJob.from_export_arn(stack, "NoDestination", f"{ARN}:forecast-export-job/a/b", export_prefix="x/")
+    with pytest.raises(ValueError, match="export_prefix must be empty or end with '/'"):
+        ForecastExportJob.from_export_arn(
+            stack, "BadPrefix", f"{ARN}:forecast-export-job/a/b", destination=destination, export_prefix="x"
+        )
+
+
+def logical_id_of(stack: cdk.Stack, construct: Any) -> str:
+    return stack.resolve(construct.node.default_child.logical_id)  # type: ignore[no-any-return]
+
+
+def test_export_docstrings_are_written_out_in_the_source() -> None:
+    # Editors and doc tools read the source, not a __doc__ assembled at import time.
+    source = inspect.getsource(exports_module)
+    assert "__doc__" not in source
+    for export_class in (ForecastExportJob, PredictorBacktestExportJob, ExplainabilityExport, WhatIfForecastExport):
+        assert inspect.getdoc(export_class) == inspect.cleandoc(ast.get_docstring(_class_node(export_class)) or "")
+        for param in ("destination", "export_name", "prefix", "format", "tags", "removal_policy"):
+            assert f":param {param}:" in (export_class.__doc__ or "")
+
+
+def _class_node(export_class: type) -> ast.ClassDef:
+    tree = ast.parse(inspect.getsource(exports_module))
+    (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == export_class.__name__]
+    return node
