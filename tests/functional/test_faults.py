@@ -1,7 +1,7 @@
 """Faults at the edges of time, limits and races (issue 8), through the real handler and crhelper.
 
 Each test names the item of issue 8 ("Never hang, never orphan") and the clause of
-``resource-contract.md`` it covers. The stand-ins' fault switches (see ``tests/standins``) make each
+``docs/contract.md`` it covers. The stand-ins' fault switches (see ``tests/standins``) make each
 fault happen on purpose; every test stays within seconds by scaling the handler's waits through the
 environment that the ``deploy`` fixture passes to the function.
 """
