@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Example app: one export destination and one export of each kind.
+"""Example app: one export destination and one export of each kind, each cataloged for Athena.
 
     cdk synth
     cdk deploy --parameters ForecastArn=arn:aws:forecast:<region>:<account>:forecast/<name> \\
@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_events_targets as events_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
@@ -28,8 +32,10 @@ for _source_root in ("constructs", "lambda"):
 
 from forecast_export_cdk import (  # noqa: E402
     ExplainabilityExport,
+    ExportDatabase,
     ExportDestination,
     ExportFormat,
+    ExportWorkGroup,
     ForecastExportJob,
     PredictorBacktestExportJob,
     WhatIfForecastExport,
@@ -104,6 +110,38 @@ class ForecastExportsExample(cdk.Stack):
             cdk.CfnOutput(self, f"{name}ExportArn", value=export.export_arn)
             cdk.CfnOutput(self, f"{name}ExportPath", value=export.destination_path)
         cdk.CfnOutput(self, "DestinationBucketName", value=destination.bucket.bucket_name)
+
+        # Query the exports: a Glue table per export dataset (two for the backtest export) in one
+        # database, an Athena workgroup, and each export's state changes sent to an SNS topic.
+        database = ExportDatabase(self, "ExportsDatabase", database_name="forecast_exports")
+        workgroup = ExportWorkGroup(self, "ExportsWorkGroup", destination=destination)
+        topic_key = kms.Key(
+            self,
+            "StateChangeTopicKey",
+            description="Encrypts the export state-change notifications",
+            enable_key_rotation=True,
+        )
+        # EventBridge publishes to an encrypted topic only if it may use the topic's key.
+        topic_key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey")
+        topic = sns.Topic(self, "StateChangeTopic", master_key=topic_key, enforce_ssl=True)
+        table_names = {
+            "Forecast": ["forecast"],
+            "PredictorBacktest": ["backtest_forecasted_values", "backtest_accuracy_metrics_values"],
+            "Explainability": ["explainability"],
+            "WhatIfForecast": ["what_if_forecast"],
+        }
+        for name, export in exports.items():
+            stem = "backtest" if name == "PredictorBacktest" else table_names[name][0]
+            tables = export.add_tables("Table", database=database, table_name=stem, workgroup=workgroup)
+            for table, table_name in zip(tables, table_names[name], strict=True):
+                output = "".join(word.capitalize() for word in table_name.split("_"))
+                cdk.CfnOutput(self, f"{output}TableName", value=table.table_name)
+            export.on_state_change("StateChange", target=events_targets.SnsTopic(topic))
+            # The topic's policy (which lets EventBridge publish) exists before the export starts.
+            export.resource.node.add_dependency(topic)
+        cdk.CfnOutput(self, "DatabaseName", value=database.database_name)
+        cdk.CfnOutput(self, "WorkGroupName", value=workgroup.work_group_name)
+        cdk.CfnOutput(self, "StateChangeTopicArn", value=topic.topic_arn)
 
 
 def main() -> None:

@@ -94,6 +94,10 @@ def test_acknowledged_findings_are_few_narrow_and_explained(example: Synthesized
     # Besides those: the dead-letter queue, which is itself the last stop and has no DLQ (SQS3).
     dead_letter_queue = "ForecastExportsExample/ForecastExportProvider/DeadLetterQueue"
     assert sorted(acknowledged.pop(dead_letter_queue)) == ["AwsSolutions-SQS3"]
+    # And the tables' provider policy: objects under each of the 4 exports' prefixes (the backtest
+    # export's two tables share one) and under each of the 5 tables' manifest prefixes.
+    table_rules = acknowledged.pop("ForecastExportsExample/ForecastExportProvider/TablesPolicy")
+    assert len(table_rules) == 4 + 5 and all(rule.endswith("/*]") for rule in table_rules)
     assert set(acknowledged) == {
         "ForecastExportsExample/ForecastExportProvider/Role/DefaultPolicy",
         "ForecastExportsExample/Destination/Role/DefaultPolicy",
@@ -209,3 +213,42 @@ def test_function_settings(example: Synthesized) -> None:
         },
     )
     example.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_every_export_is_cataloged_watched_and_named_in_the_outputs(example: Synthesized) -> None:
+    example.template.resource_count_is("AWS::Glue::Database", 1)
+    example.template.resource_count_is("AWS::Athena::WorkGroup", 1)
+    example.template.resource_count_is("AWS::Events::Rule", 4)
+    tables = example.template.find_resources("Custom::ForecastExportTable")
+    assert sorted(t["Properties"]["TableName"] for t in tables.values()) == [
+        "backtest_accuracy_metrics_values",
+        "backtest_forecasted_values",
+        "explainability",
+        "forecast",
+        "what_if_forecast",
+    ]
+    resources = example.raw["Resources"]
+    exports = {lid: r for lid, r in resources.items() if r["Type"] in KINDS}
+    for table in tables.values():
+        assert table["Properties"]["ExportArn"]["Ref"] in exports
+    (topic_id,) = example.template.find_resources("AWS::SNS::Topic")
+    example.template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    rules = example.template.find_resources("AWS::Events::Rule")
+    for rule_id, rule in rules.items():
+        assert rule["Properties"]["EventPattern"]["source"] == ["aws.forecast"]
+        assert rule["Properties"]["Targets"][0]["Arn"] == {"Ref": topic_id}
+        # Each rule (and the topic with its policy) exists before the export it watches.
+        (export,) = [r for r in exports.values() if rule_id in r["DependsOn"]]
+        assert topic_id in export["DependsOn"]
+    outputs = example.raw["Outputs"]
+    for name in (
+        "ForecastTableName",
+        "BacktestForecastedValuesTableName",
+        "BacktestAccuracyMetricsValuesTableName",
+        "ExplainabilityTableName",
+        "WhatIfForecastTableName",
+        "DatabaseName",
+        "WorkGroupName",
+        "StateChangeTopicArn",
+    ):
+        assert name in outputs
