@@ -156,6 +156,41 @@ def test_a_new_table_name_makes_a_new_table_and_deleting_the_old_one_spares_it(
     assert len(manifest(world, "renamed")) == 2
 
 
+def test_the_rollback_of_a_rename_adopts_the_first_table_again(world: World, tables: TableResource) -> None:
+    export_arn = world.make_export("forecast_export", "daily_export")
+    first = tables.create(TableRequest(properties(export_arn)))
+    renamed = tables.update(
+        TableRequest(
+            properties(export_arn, "renamed"), old_properties=properties(export_arn), physical_id=first.physical_id
+        )
+    )
+
+    rolled_back = tables.update(
+        TableRequest(
+            properties(export_arn), old_properties=properties(export_arn, "renamed"), physical_id=renamed.physical_id
+        )
+    )
+    cleaned_up = tables.delete(TableRequest(properties(export_arn, "renamed"), physical_id=renamed.physical_id))
+
+    assert (rolled_back.status, rolled_back.physical_id) == (SUCCESS, first.physical_id)
+    assert cleaned_up.status == SUCCESS
+    assert list(glue_tables(world)) == ["daily"]
+    assert len(manifest(world, "daily")) == 2
+
+
+def test_a_table_deleted_out_of_band_is_made_again_by_an_update(world: World, tables: TableResource) -> None:
+    export_arn = world.make_export("forecast_export", "daily_export")
+    created = tables.create(TableRequest(properties(export_arn)))
+    world.glue.delete_table(DatabaseName=DATABASE, Name="daily")
+
+    outcome = tables.update(
+        TableRequest(properties(export_arn), old_properties=properties(export_arn), physical_id=created.physical_id)
+    )
+
+    assert (outcome.status, outcome.physical_id) == (SUCCESS, created.physical_id)
+    assert list(glue_tables(world)) == ["daily"]
+
+
 def test_a_new_table_name_with_the_same_manifest_location_fails_and_names_it(
     world: World, tables: TableResource
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -132,5 +133,6 @@ def test_a_file_that_is_not_parquet_is_refused() -> None:
 
 def test_importing_the_table_code_does_not_import_the_parquet_library() -> None:
     code = "import sys, forecast_export_provider.tables; print(any(m.startswith('arro3') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="lambda")
+    package_root = Path(__file__).resolve().parents[2] / "lambda"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=package_root)
     assert result.stdout.strip() == "False"
