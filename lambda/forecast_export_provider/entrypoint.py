@@ -36,6 +36,7 @@ HANDOFF_RESERVE_SECONDS = 2 * (FORECAST_CONNECT_TIMEOUT + FORECAST_READ_TIMEOUT)
 """Time kept back at the end of an invocation: a step's two slowest Forecast calls, the hand-over
 and a margin before crhelper's guard, which answers FAILED half a second before the end."""
 MIN_HANDOFF_RESERVE_SECONDS = 2.0
+INVOKE_RETRY_FLOOR_SECONDS = 1.0
 INVOKE_RETRY_CODES = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "ServiceException", "EC2ThrottledException"}
 )
@@ -212,8 +213,9 @@ def continue_in_new_invocation(event: Mapping[str, Any], data: Mapping[str, Any]
             last = error
         delay = random.uniform(0, min(2.0, 0.25 * 2**attempt))
         attempt += 1
-        left = context.get_remaining_time_in_millis() / 1000.0
-        if left - delay < INVOKE_CONNECT_TIMEOUT + INVOKE_READ_TIMEOUT + 1.0:
+        # Keep clear of crhelper's guard, half a second before the end. Should an attempt outlast
+        # the invocation, Lambda retries the invocation itself, which resumes from the same state.
+        if context.get_remaining_time_in_millis() / 1000.0 - delay < INVOKE_RETRY_FLOOR_SECONDS:
             raise last
         time.sleep(delay)
 

@@ -530,15 +530,18 @@ class _Run:
         return state.deadline
 
     def pause(self, interval: float) -> None:
-        """Sleep ``interval``, or until the wait limit or the hand-off time if sooner."""
+        """Sleep ``interval``, or until the wait limit if sooner.
+
+        When the hand-off time comes first, sleep until it and hand over: the invocation uses all
+        of its time, and the next one starts by describing the job.
+        """
         now = self.clock.now()
         limit = self.wait_limit()
         if now >= limit:
             raise OutOfTime("waiting", "")
-        step = min(interval, limit - now, self.handoff_at - now)
-        if step <= 0:
-            # The next invocation starts with a pause: this one has just described the job.
-            self.state.describe_after_pause = True
+        step = min(interval, limit - now)
+        if now + step > self.handoff_at:
+            self.clock.sleep(self.handoff_at - now)
             raise _Handoff
         self.clock.sleep(step)
 
