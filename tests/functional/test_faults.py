@@ -158,6 +158,33 @@ def test_a_replacement_whose_continuation_cannot_start_is_not_left_running(deplo
     assert [job.arn for job in deployment.forecast.live_jobs() if job.status == "ACTIVE"] == [old_arn]
 
 
+def test_an_unexpected_error_after_the_create_call_fails_with_the_jobs_arn(deploy) -> None:
+    """Contract 3.1.5 (an unexpected error after the Create call: FAILED with the job's ARN).
+
+    Once the job exists, Describe answers AccessDeniedException (as when the role lost
+    forecast:DescribeForecastExportJob): FAILED with Forecast's message and the job's ARN, so that
+    the rollback Delete (once Describe works again) removes the job.
+    """
+    deployment = deploy(duration=math.inf)
+
+    def deny_describe(operation: str, params: dict[str, Any]) -> tuple[str, str, int] | None:
+        if operation == "DescribeForecastExportJob":
+            return ("AccessDeniedException", "not authorized to perform forecast:DescribeForecastExportJob", 400)
+        return None
+
+    deployment.forecast.inject_error = deny_describe
+    answer = deployment.request("Create", named("undescribable"))
+    assert answer["Status"] == "FAILED"
+    [job] = deployment.forecast.jobs()
+    assert answer["PhysicalResourceId"] == job.arn
+    assert "forecast:DescribeForecastExportJob" in answer["Reason"]
+    assert_no_wait_state(answer)
+    deployment.forecast.inject_error = None
+    deleted = deployment.request("Delete", named("undescribable"), physical_id=answer["PhysicalResourceId"])
+    assert deleted["Status"] == "SUCCESS", deleted["Reason"]
+    assert deployment.forecast.live_jobs() == []
+
+
 # Item 2: tags-only updates at the 50-tag limit (contract 3.2 "only Tags differ", 3.5 TagResource)
 
 FIFTY = tags("k", 50)
@@ -301,12 +328,14 @@ def test_the_provider_answers_before_the_service_timeout_runs_out(deploy) -> Non
 def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy) -> None:
     """Issue 8 item 4; contract 3.5 (the total wait counts from the request's first arrival).
 
-    TOTAL_WAIT_SECONDS is 5 and the first invocation is killed about 3 s in; Lambda retries the
-    original Create event. The FAILED answer must come about 5 s after the first arrival (here: at
-    most 6.5 s after the request), not 5 s after the retry (about 8 s).
+    TOTAL_WAIT_SECONDS is 5 and the first invocation is killed about 3 s after it started; Lambda
+    retries the original Create event. The FAILED answer must come about 5 s after the first arrival
+    (asserted: at most 6.5 s after the first invocation's process started, which leaves 1.5 s for its
+    init and the answer's trip), not 5 s after the retry's (about 8.5 s).
     """
     deployment = deploy(duration=math.inf, environment={"TOTAL_WAIT_SECONDS": "5"})
     event = deployment.event("Create", named("stuck_export"))
+    sent_at = time.time()
     deployment.send(event)
     [job] = wait_until(deployment.forecast.jobs, what="the Create")
     first = deployment.runtime.invocations[0]
@@ -314,8 +343,10 @@ def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy) -> None:
     assert deployment.runtime.kill_running() == 1
     answer = deployment.answer(event, timeout=20)
     arrival = deployment.cloudformation.arrival(event["ResponseURL"])
+    assert arrival is not None
+    after_first_start = sent_at + arrival - first.start
     assert answer["Status"] == "FAILED"
-    assert arrival is not None and arrival <= 6.5, f"answered {arrival:.1f} s after the request; the wait is 5 s"
+    assert after_first_start <= 6.5, f"answered {after_first_start:.1f} s after the first invocation started"
     assert answer["PhysicalResourceId"] == job.arn
     assert "stuck_export" in answer["Reason"]
     assert deployment.runtime.invocations[0].killed
@@ -556,17 +587,18 @@ def test_each_invocation_waits_until_its_hand_over_point(deploy) -> None:
 
     Function timeout T = 4.5 s; the hand-over reserve of such a short invocation is 2 s (the
     handler's minimum), so each invocation has u = 2.5 s of usable waiting time. The poll interval is
-    1.3 s, so two polls do not fit in u: code that stops one poll short hands over after 1.3 s and
-    wastes about half of every invocation.
+    1.26 s, so two polls do not fit in u: code that stops one poll short hands over after about
+    1.3 s and wastes about half of every invocation.
 
     Bounds asserted:
-    - every invocation but the last hands over at most 0.5 s before its hand-over point: measured
-      from its first Forecast call (made as the handler starts) to its end, it lasts >= u - 0.5 s;
+    - every invocation but the last hands over at most 0.7 s before its hand-over point: measured
+      from its first Forecast call (made as the handler starts, after building its client) to its
+      end, it lasts >= u - 0.7 s = 1.8 s;
     - a 7.5 s job takes at most ceil(7.5 / u) + 1 = 4 invocations (the + 1 is the one that sees
       ACTIVE). Stopping one poll short takes 5 or more.
     """
     timeout, usable, job_seconds = 4.5, 2.5, 7.5
-    deployment = deploy(duration=job_seconds, timeout_seconds=timeout, environment={"POLL_INTERVAL_SECONDS": "1.3"})
+    deployment = deploy(duration=job_seconds, timeout_seconds=timeout, environment={"POLL_INTERVAL_SECONDS": "1.26"})
     answer = deployment.request("Create", valid_properties(), timeout=40)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
     deployment.runtime.wait_idle(timeout=10)
@@ -577,5 +609,5 @@ def test_each_invocation_waits_until_its_hand_over_point(deploy) -> None:
         assert inv.end is not None
         first_call = min(call.time for call in calls if inv.start <= call.time <= inv.end)
         waited = inv.end - first_call
-        assert waited >= usable - 0.5, f"handed over after {waited:.2f} s of {usable} s"
+        assert waited >= usable - 0.7, f"handed over after {waited:.2f} s of {usable} s"
     assert len(invocations) <= math.ceil(job_seconds / usable) + 1

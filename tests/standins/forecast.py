@@ -226,6 +226,8 @@ class ForecastStandIn:
         answer_delay: real seconds to wait before answering: a float for every operation, or
             ``{operation: seconds}`` (key ``"*"``: every other operation), or
             ``callable(operation) -> seconds``.
+        inject_error: ``callable(operation, params) -> (code, message, http_status) | None``: a
+            tuple makes a valid request answer that error instead (an unexpected error).
     """
 
     def __init__(
@@ -252,6 +254,7 @@ class ForecastStandIn:
         stop_loses_race: bool = False,
         resource_limit: int | Mapping[str, int] | None = None,
         answer_delay: float | Mapping[str, float] | Callable[[str], float] = 0.0,
+        inject_error: Callable[[str, dict[str, Any]], tuple[str, str, int] | None] | None = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -275,6 +278,7 @@ class ForecastStandIn:
         self.stop_loses_race = stop_loses_race
         self.resource_limit = resource_limit
         self.answer_delay = answer_delay
+        self.inject_error = inject_error
         self._random = random.Random(seed)
         self._lock = threading.RLock()
         self._jobs: dict[str, _Job] = {}  # by ARN, live ones
@@ -436,6 +440,9 @@ class ForecastStandIn:
             violations = self._request_validator.validate(op_model.input_shape, params)
             if violations:
                 raise ApiError("ValidationException", render_violations(violations))
+            injected = self.inject_error(operation, params) if self.inject_error is not None else None
+            if injected is not None:
+                raise ApiError(*injected)
             result, hook = self._dispatch(operation, params)
             self._self_check(op_model, result)
         except ApiError as error:

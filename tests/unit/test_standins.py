@@ -950,6 +950,27 @@ def test_forecast_answers_after_a_per_operation_delay(forecast: ForecastStandIn)
     assert timed(lambda: client.describe_forecast_export_job(ForecastExportJobArn=arn)) < 0.2
 
 
+def test_forecast_answers_an_injected_error_instead(forecast: ForecastStandIn) -> None:
+    client = forecast_client(forecast.endpoint_url)
+    arn = create_export(client, "denied")
+
+    def deny_describe(operation: str, params: dict[str, Any]) -> tuple[str, str, int] | None:
+        if operation == "DescribeForecastExportJob":
+            return ("AccessDeniedException", "not authorized to perform forecast:DescribeForecastExportJob", 400)
+        return None
+
+    forecast.inject_error = deny_describe
+    with pytest.raises(ClientError) as info:
+        client.describe_forecast_export_job(ForecastExportJobArn=arn)
+    assert error_code(info) == "AccessDeniedException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "forecast:DescribeForecastExportJob" in error_message(info)
+    assert client.list_forecast_export_jobs()["ForecastExportJobs"]
+    assert forecast.count("DescribeForecastExportJob", errors=True) == 1
+    forecast.inject_error = None
+    assert client.describe_forecast_export_job(ForecastExportJobArn=arn)["ForecastExportJobName"] == "denied"
+
+
 def test_lambda_service_refuses_or_throttles_invoke_when_asked(lambda_service: LambdaServiceStandIn) -> None:
     received: list[bytes] = []
     lambda_service.register("provider", received.append)
