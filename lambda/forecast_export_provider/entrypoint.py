@@ -24,6 +24,8 @@ from .compat import ContinuingResource
 from .constants import MAX_REASON_LENGTH, MAX_RESPONSE_BYTES
 from .forecast import Backoff, Clock, ForecastExports, SystemClock
 from .lifecycle import Lifecycle, Outcome, Request, Status, WaitSettings, WaitState, failure_physical_id
+from .tables import CLIENT_CONFIG as TABLE_CLIENT_CONFIG
+from .tables import TableOutcome, TableRequest, TableResource, is_table_request
 
 STATE_KEY = "ForecastExportWait"
 FORECAST_CONNECT_TIMEOUT = 3.0
@@ -106,6 +108,8 @@ def handler(event: dict[str, Any], context: Any) -> None:
 def start(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
     logger.info("%s %s (%s)", request.request_type, request.logical_id, request.request_id)
+    if is_table_request(request.properties):
+        return answer_table(table_request(event, context))
     lifecycle = wiring().lifecycle
     return settle(lifecycle, request, lifecycle.begin(request), context)
 
@@ -154,6 +158,27 @@ def answer(outcome: Outcome, state: WaitState) -> str | None:
         logger.info("Failed: %s", outcome.reason)
         raise ExportFailed(shorten(outcome.reason))
     helper.Data = fit_response(outcome.physical_id or "", outcome.data)
+    logger.info("Succeeded: %s", outcome.physical_id)
+    return outcome.physical_id
+
+
+def table_request(event: Mapping[str, Any], context: Any) -> TableOutcome:
+    """Create, update or delete an export's Glue table: quick, so settled in this invocation."""
+    _, partition, _, region, account_id, *_ = context.invoked_function_arn.split(":")
+    clients = wiring().table_clients()
+    resource = TableResource(**clients, account_id=account_id, partition=partition, region=region)
+    request = TableRequest.from_event(event)
+    actions = {"Create": resource.create, "Update": resource.update, "Delete": resource.delete}
+    return actions[event["RequestType"]](request)
+
+
+def answer_table(outcome: TableOutcome) -> str:
+    helper.Data = {}
+    helper.PhysicalResourceId = outcome.physical_id
+    if outcome.status == "FAILED":
+        logger.info("Failed: %s", outcome.reason)
+        raise ExportFailed(shorten(outcome.reason))
+    helper.Data = fit_response(outcome.physical_id, outcome.data)
     logger.info("Succeeded: %s", outcome.physical_id)
     return outcome.physical_id
 
@@ -220,12 +245,21 @@ def continue_in_new_invocation(event: Mapping[str, Any], data: Mapping[str, Any]
         time.sleep(delay)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Wiring:
     """What a container needs: built once, then shared by its invocations."""
 
     lifecycle: Lifecycle
     lambda_client: Any
+    _table_clients: dict[str, Any] | None = None
+
+    def table_clients(self) -> dict[str, Any]:
+        """The Glue, S3 and Forecast clients of the table resource, made on first use."""
+        if self._table_clients is None:
+            self._table_clients = {
+                service: boto3.client(service, config=TABLE_CLIENT_CONFIG) for service in ("glue", "s3", "forecast")
+            }
+        return self._table_clients
 
 
 def build_lifecycle(

@@ -207,7 +207,7 @@ def test_function_settings(example: Synthesized) -> None:
             "Timeout": 900,
             "MemorySize": 256,
             "Environment": {
-                "Variables": {"TOTAL_WAIT_SECONDS": "3480", "POLL_INTERVAL_SECONDS": "12", "LOG_LEVEL": "INFO"}
+                "Variables": {"TOTAL_WAIT_SECONDS": "3480", "POLL_INTERVAL_SECONDS": "4.5", "LOG_LEVEL": "INFO"}
             },
             "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("ForecastExportProviderLogGroup")}},
         },

@@ -43,7 +43,7 @@ def test_custom_resource_properties_follow_the_contract(custom: Synthesized) -> 
     new = custom.handles["new"]
     assert forecast["Properties"] == {
         "ServiceToken": {"Fn::GetAtt": ["ForecastExportProviderFunctionFCF3F09A", "Arn"]},
-        "ServiceTimeout": "3540",
+        "ServiceTimeout": "3600",
         "ForecastExportJobName": "demand_export",
         "ForecastArn": FORECAST_ARN,
         "Destination": {
@@ -216,7 +216,7 @@ def test_one_provider_function_for_ten_exports(many: Synthesized) -> None:
     assert {str(r["Properties"]["ServiceToken"]) for r in custom_resources} == {
         str({"Fn::GetAtt": ["ForecastExportProviderFunctionFCF3F09A", "Arn"]})
     }
-    assert all(r["Properties"]["ServiceTimeout"] == "3540" for r in custom_resources)
+    assert all(r["Properties"]["ServiceTimeout"] == "3600" for r in custom_resources)
     # Duplicate grants merge: one PassRole statement naming both destination roles.
     statements = _provider_statements(many)
     (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
