@@ -390,6 +390,10 @@ def test_delete_succeeds_when_the_job_finishes_before_the_stop_arrives(deploy) -
 
 # Item 6: adoption does not trust one List call (contract 3.1.4)
 
+LOOKS_OVER_SECONDS = {"LOOK_AGAIN_SECONDS": "0.5"}
+"""The handler's look-again pauses, scaled back up from the fixture's 0.05 s so that together they
+span seconds, as a List that lags Create by 2 s needs (the default, 1 s, spans 15 s)."""
+
 
 def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy) -> None:
     """Issue 8 item 6; contract 3.1.4 (List can lag Create: look again with backoff).
@@ -397,7 +401,7 @@ def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy) -> N
     The same Create is delivered twice; the second copy's Create finds the name taken while List does
     not show the job yet (List lags Create by 2 s). It must look again, adopt and succeed.
     """
-    deployment = deploy(duration=1.5, list_lag_seconds=2.0)
+    deployment = deploy(duration=1.5, list_lag_seconds=2.0, environment=LOOKS_OVER_SECONDS)
     event = deployment.event("Create", valid_properties())
     deployment.repeated.add(event["ResponseURL"])
     deployment.send(event)
@@ -412,7 +416,7 @@ def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy) -> N
 
 def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(deploy) -> None:
     """Issue 8 item 6; contract 3.1.4 (a re-invocation after a crash adopts, List lagging or not)."""
-    deployment = deploy(list_lag_seconds=2.0)
+    deployment = deploy(list_lag_seconds=2.0, environment=LOOKS_OVER_SECONDS)
 
     def crash_the_first_time(kind: str, arn: str) -> None:
         if deployment.runtime.invocation_count == 1:
