@@ -35,6 +35,9 @@ from .query import (
     ImportedExportDatabase,
 )
 
+__version__ = "0.1.0"
+"""The distribution's version; pyproject.toml reads it from here."""
+
 __all__ = [
     "POLL_INTERVAL_SECONDS",
     "SERVICE_TIMEOUT_SECONDS",

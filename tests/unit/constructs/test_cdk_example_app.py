@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import aws_cdk as cdk
+import forecast_export_cdk
 import pytest
 from aws_cdk.assertions import Match
 from cdk_test_support import REPO, Synthesized
@@ -189,6 +190,8 @@ def test_wheel_contains_both_packages_and_type_markers(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "dist").glob("*.whl")
+    # One source for the version: the wheel's is the package's __version__.
+    assert wheel.name.startswith(f"forecast_export_cdk-{forecast_export_cdk.__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
     for package in ("forecast_export_cdk", "forecast_export_provider"):
         assert f"{package}/__init__.py" in names
