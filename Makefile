@@ -10,6 +10,8 @@ CDK_CLI_DIR := tools/cdk-cli
 CDK := $(CURDIR)/$(CDK_CLI_DIR)/node_modules/.bin/cdk
 # checkov pins boto3 and other shared packages to old versions, so it has a virtual environment of its own.
 CHECKOV_DIR := tools/checkov
+# The Lambda platform's wheels of what the asset adds to the runtime (see _asset.py).
+LAMBDA_WHEELS := build/lambda-wheels
 export PATH := $(BIN):$(PATH)
 # Keeps CDK CLI telemetry and update checks off the network.
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -28,14 +30,20 @@ $(CHECKOV_DIR)/.venv/.installed: $(CHECKOV_DIR)/requirements.txt
 	$(CHECKOV_DIR)/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r $(CHECKOV_DIR)/requirements.txt
 	touch $@
 
+$(LAMBDA_WHEELS)/.downloaded: tools/lambda-wheels/requirements.txt $(VENV)/.installed
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+	  --platform manylinux_2_24_aarch64 --platform manylinux2014_aarch64 --python-version 3.14 \
+	  --implementation cp --require-hashes -r tools/lambda-wheels/requirements.txt -d $(LAMBDA_WHEELS)
+	touch $@
+
 $(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
 	cd $(CDK_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: $(CDK_CLI_DIR)/node_modules/.installed
+synth: $(CDK_CLI_DIR)/node_modules/.installed $(LAMBDA_WHEELS)/.downloaded
 	$(CDK) synth --no-notices $(ARGS)
 
-test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed
+test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed $(LAMBDA_WHEELS)/.downloaded
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.installed

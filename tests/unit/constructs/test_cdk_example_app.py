@@ -140,9 +140,12 @@ def _asset_directory(example: Synthesized) -> Path:
     return example.outdir / f"asset.{key.removesuffix('.zip')}"
 
 
-def test_asset_holds_the_provider_and_crhelper_and_nothing_else(example: Synthesized) -> None:
+def test_asset_holds_the_provider_crhelper_and_the_parquet_reader_and_nothing_else(example: Synthesized) -> None:
     asset = _asset_directory(example)
-    assert sorted(path.name for path in asset.iterdir()) == sorted(ASSET_PACKAGES)
+    assert sorted(path.name for path in asset.iterdir()) == sorted([*ASSET_PACKAGES, "arro3"])
+    # The Parquet reader is built for the function's platform (arm64: ELF machine 183), not this one.
+    [library] = [path for path in (asset / "arro3" / "io").iterdir() if path.suffix == ".so"]
+    assert int.from_bytes(library.read_bytes()[18:20], "little") == 183
     assert (asset / "forecast_export_provider" / "entrypoint.py").is_file() or (
         asset / "forecast_export_provider" / "__init__.py"
     ).is_file()
