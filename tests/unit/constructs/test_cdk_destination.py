@@ -12,7 +12,12 @@ PARTITION_REGION_ACCOUNT = ["arn:", {"Ref": "AWS::Partition"}, ":forecast:", {"R
 
 
 def test_key_rotates_and_its_policy_is_the_account_default_plus_the_forecast_role(example: Synthesized) -> None:
-    destination_key = example.template.find_resources("AWS::KMS::Key")
+    # The stack's other keys belong to the provider's dead-letter queue and to the example's topic.
+    destination_key = {
+        key_id: key
+        for key_id, key in example.template.find_resources("AWS::KMS::Key").items()
+        if key_id.startswith("Destination")
+    }
     ((key_id, key),) = destination_key.items()
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain"
@@ -146,7 +151,10 @@ def test_existing_bucket_role_and_key_are_used_not_created(custom: Synthesized) 
     assert custom.stack.resolve(reused.bucket.bucket_name) == "existing-exports"
     # Two new buckets each for "New" and "KeyOnly", none for "Reused"; one new key ("New").
     custom.template.resource_count_is("AWS::S3::Bucket", 4)
-    custom.template.resource_count_is("AWS::KMS::Key", 1)
+    # Besides the provider's key for its dead-letter queue.
+    custom.template.resource_count_is("AWS::KMS::Key", 2)
+    keys = custom.template.find_resources("AWS::KMS::Key")
+    assert len([key for key in keys if key.startswith("NewKey")]) == 1
     custom.template.resource_count_is("AWS::IAM::Role", 4)  # New, KeyOnly, provider, reader
     key_arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     existing_role_policy = [
