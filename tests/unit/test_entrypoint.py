@@ -1,12 +1,8 @@
-"""The crhelper wiring: the one private method the provider overrides, and the response limits."""
+"""The crhelper wiring: routing, log levels, the hand-over time and the response limits."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import inspect
-
 import pytest
-from crhelper import CfnResource
 
 
 @pytest.fixture
@@ -16,14 +12,6 @@ def entrypoint(monkeypatch: pytest.MonkeyPatch):
     import forecast_export_provider.entrypoint as module
 
     return module
-
-
-def test_crhelper_is_the_version_whose_polling_step_is_replaced() -> None:
-    assert importlib.metadata.version("crhelper") == "2.0.12"
-    assert list(inspect.signature(CfnResource._polling_init).parameters) == ["self", "event"]
-    source = inspect.getsource(CfnResource.__call__)
-    assert "self._polling_init(event)" in source and "self._poll_enabled()" in source
-    assert "self._setup_polling()" in inspect.getsource(CfnResource._polling_init)
 
 
 def test_every_request_type_has_a_continuation(entrypoint) -> None:
@@ -60,7 +48,7 @@ def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint) 
     slowest_call = entrypoint.FORECAST_CONNECT_TIMEOUT + entrypoint.FORECAST_READ_TIMEOUT
     invoke_call = entrypoint.INVOKE_CONNECT_TIMEOUT + entrypoint.INVOKE_READ_TIMEOUT
     reserve = 1000.0 + 900 - entrypoint.handoff_time(1000.0, 900)
-    assert reserve >= 2 * slowest_call + invoke_call + 0.5, "a step's two calls and the Invoke must end before the guard"
+    assert reserve >= 2 * slowest_call + invoke_call + 0.5, "two Forecast calls and the Invoke end before the guard"
     assert reserve <= 60, "a long invocation should wait most of its time"
 
 
