@@ -12,25 +12,14 @@ deploying with them fails in Forecast, which knows no such resources.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import aws_cdk as cdk
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
-
 from constructs import Construct
 
-# Run from a checkout without installing: the construct library and the provider live in
-# constructs/ and lambda/ (an installed forecast-export-cdk is found first).
-_ROOT = Path(__file__).resolve().parent
-for _source_root in ("constructs", "lambda"):
-    if str(_ROOT / _source_root) not in sys.path:
-        sys.path.append(str(_ROOT / _source_root))
-
-from forecast_export_cdk import (  # noqa: E402
+from forecast_export_cdk import (
     ExplainabilityExport,
     ExportDatabase,
     ExportDestination,

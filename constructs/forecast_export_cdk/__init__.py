@@ -8,6 +8,8 @@
   exports and an Athena workgroup to query them (see docs/querying.md).
 """
 
+from forecast_export_provider.constants import POLL_INTERVAL_SECONDS, SERVICE_TIMEOUT_SECONDS, TOTAL_WAIT_SECONDS
+
 from .destination import ExportDestination
 from .exports import (
     ExplainabilityExport,
@@ -20,12 +22,7 @@ from .exports import (
     WhatIfForecastExport,
 )
 from .notifications import STATE_CHANGE_DETAIL_TYPES
-from .provider import (
-    POLL_INTERVAL_SECONDS,
-    SERVICE_TIMEOUT_SECONDS,
-    TOTAL_WAIT_SECONDS,
-    ForecastExportProvider,
-)
+from .provider import ForecastExportProvider
 from .query import (
     BacktestDataset,
     ExportDatabase,

@@ -8,9 +8,9 @@ from aws_cdk import Acknowledgment, Duration, FeatureFlags, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from forecast_export_provider.constants import FORECAST_SERVICE_PRINCIPAL
-
 from constructs import Construct, IConstruct
+
+from forecast_export_provider.constants import FORECAST_SERVICE_PRINCIPAL
 
 from ._checkov import skip_checkov_check
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems

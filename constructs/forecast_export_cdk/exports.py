@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from aws_cdk import CustomResource, Duration, Fn, RemovalPolicy, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from constructs import Construct, Node
+
 from forecast_export_provider import kinds
+from forecast_export_provider.constants import SERVICE_TIMEOUT_SECONDS
 from forecast_export_provider.kinds import ExportKind
 from forecast_export_provider.validation import Problem, find_problems
 
-from constructs import Construct, Node
-
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 from .destination import ExportDestination
-from .provider import SERVICE_TIMEOUT_SECONDS, ForecastExportProvider
+from .provider import ForecastExportProvider
 
 if TYPE_CHECKING:
     from .query import BacktestDataset, ExportTable, ExportWorkGroup, IExportDatabase

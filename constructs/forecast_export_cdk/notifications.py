@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 import jsii
 from aws_cdk import CfnElement, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
+from constructs import Construct
+
 from forecast_export_provider import kinds
 from forecast_export_provider.naming import generated_name
-
-from constructs import Construct
 
 if TYPE_CHECKING:
     from .exports import ForecastExportBase

@@ -11,15 +11,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from constructs import Construct, IConstruct
+
 from forecast_export_provider.constants import (
     FORECAST_SERVICE_PRINCIPAL,
     POLL_INTERVAL_SECONDS,
     TOTAL_WAIT_SECONDS,
 )
-from forecast_export_provider.constants import SERVICE_TIMEOUT_SECONDS as SERVICE_TIMEOUT_SECONDS
 from forecast_export_provider.kinds import ExportKind
-
-from constructs import Construct, IConstruct
 
 from ._asset import staged_asset_directory
 from ._checkov import skip_checkov_check

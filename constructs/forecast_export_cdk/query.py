@@ -32,14 +32,15 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from forecast_export_provider import kinds
-from forecast_export_provider.kinds import ExportKind
-
 from constructs import Construct
+
+from forecast_export_provider import kinds
+from forecast_export_provider.constants import SERVICE_TIMEOUT_SECONDS
+from forecast_export_provider.kinds import ExportKind
 
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 from .destination import ExportDestination
-from .provider import SERVICE_TIMEOUT_SECONDS, ForecastExportProvider
+from .provider import ForecastExportProvider
 
 if TYPE_CHECKING:
     from .exports import IForecastExport
