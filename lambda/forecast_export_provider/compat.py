@@ -34,10 +34,6 @@ HandOver = Callable[[Mapping[str, Any], Mapping[str, Any], Any], None]
 """``hand_over(event, data, context)``: continue the request in a new invocation, or raise."""
 
 
-class HandOverFailed(Exception):
-    """The request could not be continued in a new invocation."""
-
-
 class ContinuingResource(CfnResource):
     """crhelper's resource with self-continuation instead of EventBridge polling, answering once."""
 
