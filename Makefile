@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test lint bench scale constraints clean
+.PHONY: synth test lint bench scale queue constraints clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench: $(VENV)/.installed
 
 scale: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.scale $(ARGS)
+
+queue: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.queueing --study $(ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -1,0 +1,523 @@
+"""Queueing under Forecast's quota of 3 export jobs in progress per kind, in simulated time.
+
+    python -m benchmarks.queueing                 # the three scenarios (make queue), a few seconds
+    python -m benchmarks.queueing --study         # and the study of queueing policies (benchmarks/queue_model.py)
+    python -m benchmarks.queueing --policy recommended   # the recommended policy inside the real lifecycle
+
+Many Create requests arrive at once. Each runs the real lifecycle
+(``forecast_export_provider.lifecycle.Lifecycle`` over ``forecast.ForecastExports`` and ``Backoff``,
+with a boto3 Forecast client talking to the Forecast stand-in) in its own thread, on one shared
+virtual clock (:class:`benchmarks.virtual_time.Conductor`): a thread's ``sleep`` blocks it until
+virtual time reaches its wake-up, and time jumps to the earliest wake-up only when every request
+is asleep or finished. The stand-in reads the same clock, so its jobs' states, the quota and the
+timestamps of every call are virtual too. An hour of queueing runs in seconds.
+
+Lambda is modelled, crhelper skipped: each request runs ``Lifecycle.start`` and then
+``Lifecycle.resume`` with the state carried as JSON, each invocation handing off at its start +
+:data:`HANDOFF_SECONDS` (a 900 s function less a 60 s reserve), with :data:`INVOKE_DELAY_SECONDS`
+between two invocations. Figures come from the stand-in's call log and jobs, and from the instants
+at which the lifecycle answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import benchmarks  # noqa: F401  (puts lambda/ and constructs/ on the import path)
+from benchmarks.queue_model import queued_intervals, take_gaps
+from benchmarks.simulation import markdown_table, percentile
+from benchmarks.virtual_time import Conductor
+from tests.properties import valid_properties
+from tests.standins.forecast import KINDS as STANDIN_KINDS
+from tests.standins.forecast import ForecastStandIn
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STACK_ID = (
+    f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/forecast-exports-queue/5b3e7c80-1d2a-11ef-9a4c-0a1b2c3d4e5f"
+)
+START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+QUOTA_PER_KIND = 3
+FUNCTION_TIMEOUT_SECONDS = 900.0
+HANDOFF_SECONDS = 840.0
+"""An invocation hands off this long after it starts: a 900 s function less a 60 s reserve."""
+INVOKE_DELAY_SECONDS = 1.0
+"""From one invocation's hand-off to the next invocation's start (asynchronous invoke, cold start)."""
+PENDING_SECONDS = 10.0
+"""Time a job spends in CREATE_PENDING, inside its duration."""
+WALL_LIMIT_SECONDS = 600.0
+
+RESOURCE_TYPES = {
+    "forecast_export": "Custom::ForecastExportJob",
+    "predictor_backtest_export": "Custom::PredictorBacktestExportJob",
+    "explainability_export": "Custom::ExplainabilityExport",
+    "what_if_forecast_export": "Custom::WhatIfForecastExport",
+}
+KIND_ORDER = tuple(RESOURCE_TYPES)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Requests that all arrive at once, and how long each job takes."""
+
+    title: str
+    per_kind: Mapping[str, int]
+    job_seconds: float
+    jitter: float = 0.0
+    """Relative spread of job durations (uniform in ±jitter, seeded per job)."""
+
+    @property
+    def ideal_seconds(self) -> float:
+        """Every slot busy all the time: ceil(largest kind's count / quota) rounds of one job."""
+        return math.ceil(max(self.per_kind.values()) / QUOTA_PER_KIND) * self.job_seconds
+
+
+SCENARIOS = (
+    Scenario("100 exports (25 per kind), 5-min jobs", dict.fromkeys(KIND_ORDER, 25), 300.0),
+    Scenario("100 exports (25 per kind), 1-min jobs", dict.fromkeys(KIND_ORDER, 25), 60.0),
+    Scenario("30 exports of one kind, 5 s jobs (reference)", {"forecast_export": 30}, 5.0),
+)
+
+
+@dataclass
+class Trace:
+    """One request: when it arrived, its job's ARN, when and how it was answered."""
+
+    kind: str
+    logical_id: str
+    arrived: float
+    answered_at: float | None = None
+    status: str | None = None
+    reason: str = ""
+    arn: str | None = None
+    invocations: int = 0
+    overran: int = 0
+
+
+@dataclass
+class Figures:
+    """What one scenario measured (virtual seconds)."""
+
+    scenario: Scenario
+    traces: list[Trace]
+    total_seconds: float
+    creates: dict[str, int]
+    create_rate_while_queued: dict[str, float]
+    refused: int
+    gaps: list[float]
+    describes: int
+    lists: int
+    job_seconds_in_progress: float
+    peak_in_progress: dict[str, int]
+    failures: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.total_seconds / self.scenario.ideal_seconds
+
+    @property
+    def seconds_per_describe(self) -> float:
+        """Job-seconds in progress per Describe: the Describe interval per job in progress."""
+        return self.job_seconds_in_progress / self.describes if self.describes else math.inf
+
+
+# --------------------------------------------------------------------------- the lifecycle
+
+
+LifecycleFactory = Callable[[Any, Any, random.Random, Mapping[str, str]], Any]
+
+
+def default_environment() -> dict[str, str]:
+    """The environment the CDK construct deploys (what the handler reads), as strings."""
+    # The construct library starts jsii's Node.js process, which warns at length about old Node versions.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20,22")
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    from forecast_export_cdk import provider
+
+    names = ("TOTAL_WAIT_SECONDS", "POLL_INTERVAL_SECONDS", "RETRY_BASE_SECONDS", "RETRY_CAP_SECONDS")
+    return {name: str(getattr(provider, name)) for name in names if hasattr(provider, name)}
+
+
+def build_lifecycle(client: Any, clock: Any, rng: random.Random, environ: Mapping[str, str]) -> Any:
+    """The lifecycle as ``entrypoint.build_lifecycle`` builds it, on the given client, clock and rng.
+
+    The parameters are copied from ``entrypoint.build_lifecycle`` (backoff base and cap from
+    RETRY_BASE_SECONDS / RETRY_CAP_SECONDS, ``WaitSettings.from_env``). When the entry point offers
+    a shared ``build_lifecycle(environ, client=, clock=, rng=)``, that one is used instead, so the
+    benchmark measures exactly what the handler builds.
+    """
+    from forecast_export_provider import entrypoint
+    from forecast_export_provider.forecast import Backoff, ForecastExports
+    from forecast_export_provider.lifecycle import Lifecycle, WaitSettings
+
+    shared = getattr(entrypoint, "build_lifecycle", None)
+    if shared is not None:
+        parameters = inspect.signature(inspect.unwrap(shared)).parameters
+        if {"client", "clock", "rng"} <= set(parameters):
+            return shared(environ, client=client, clock=clock, rng=rng)
+    backoff = Backoff(
+        base=float(environ.get("RETRY_BASE_SECONDS", 1.0)),
+        cap=float(environ.get("RETRY_CAP_SECONDS", 30.0)),
+        rng=rng,
+    )
+    return Lifecycle(ForecastExports(client, clock, backoff), clock, WaitSettings.from_env(environ))
+
+
+def recommended_lifecycle(client: Any, clock: Any, rng: random.Random, environ: Mapping[str, str]) -> Any:
+    """The handler's lifecycle with the recommended queueing policy around its Create (a preview).
+
+    A refused Create (LimitExceededException) is retried as :func:`benchmarks.queue_model.next_attempt_delay`
+    says, with one List of the kind's jobs before each decision, until the invocation's hand-off;
+    everything else is the handler's own code. The policy's memory stays on this request's object
+    here; in the handler it would travel in the request's state.
+    """
+    from botocore import xform_name
+    from botocore.exceptions import ClientError
+
+    from benchmarks import queue_model
+    from forecast_export_provider.forecast import OutOfTime
+
+    lifecycle = build_lifecycle(client, clock, rng, environ)
+    if not hasattr(lifecycle, "start"):
+        raise SystemExit("--policy recommended wraps the Create of the handler before its queueing rewrite only")
+    exports = lifecycle.exports
+    plain_create = exports.create
+    memory: dict[str, Any] = {}
+
+    def jobs_seen(kind: Any) -> list[queue_model.JobSeen]:
+        page = getattr(client, xform_name(kind.list_operation))()
+        return [
+            queue_model.JobSeen(
+                created=summary["CreationTime"].timestamp(),
+                finished=None
+                if summary["Status"] in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING")
+                else summary["LastModificationTime"].timestamp(),
+            )
+            for summary in page.get(kind.list_key, [])
+        ]
+
+    def create(kind: Any, request: Mapping[str, Any]) -> str:
+        nonlocal memory
+        method = getattr(client, xform_name(kind.create_operation))
+        while True:
+            try:
+                return str(method(**request)[kind.arn_property])
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "LimitExceededException":
+                    return str(plain_create(kind, request))
+            now = clock.now()
+            observed = jobs_seen(kind) if queue_model.should_observe(memory, now) else None
+            delay, memory = queue_model.next_attempt_delay(memory, observed, now, rng)
+            memory = json.loads(json.dumps(memory))
+            if clock.now() + delay >= exports.retry_until:
+                raise OutOfTime(kind.create_operation, "LimitExceededException")
+            clock.sleep(delay)
+
+    exports.create = create
+    return lifecycle
+
+
+@contextlib.contextmanager
+def _region() -> Iterator[None]:
+    """crhelper builds boto3 clients when the entry point is imported: they need a region."""
+    saved = {name: os.environ.get(name) for name in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    os.environ.setdefault("AWS_REGION", REGION)
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def properties_for(kind: str, index: int) -> dict[str, Any]:
+    """Valid properties for export ``index`` of ``kind``, each with its own source."""
+    properties = valid_properties(RESOURCE_TYPES[kind])
+    source_key = STANDIN_KINDS[kind].source_member
+    source = properties[source_key]
+    if isinstance(source, list):
+        properties[source_key] = [f"{arn}_{index}" for arn in source]
+    else:
+        properties[source_key] = f"{source}_{index}"
+    return properties
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    seed: int = 1,
+    environ: Mapping[str, str] | None = None,
+    factory: LifecycleFactory = build_lifecycle,
+) -> Figures:
+    """Drive every request of ``scenario`` through the lifecycle, concurrently in virtual time."""
+    from forecast_export_provider.lifecycle import Request
+
+    environ = dict(default_environment() if environ is None else environ)
+    conductor = Conductor(START)
+    durations: dict[str, float] = {}
+
+    def duration(kind: str, name: str) -> float:
+        spread = random.Random(f"{seed}/{name}").uniform(-scenario.jitter, scenario.jitter)
+        durations[name] = scenario.job_seconds * (1 + spread)
+        return durations[name]
+
+    wall = time.perf_counter()
+    with (
+        _region(),
+        ForecastStandIn(
+            clock=conductor.now,
+            region=REGION,
+            account=ACCOUNT,
+            pending_seconds=PENDING_SECONDS,
+            duration=duration,
+            max_concurrent_per_kind=QUOTA_PER_KIND,
+        ) as forecast,
+    ):
+        client = forecast.client(connect_timeout=5, read_timeout=20)
+        traces: list[Trace] = []
+        for kind in KIND_ORDER:
+            for index in range(scenario.per_kind.get(kind, 0)):
+                logical_id = f"{kind.title().replace('_', '')}{index}"
+                trace = Trace(kind, logical_id, conductor.now())
+                traces.append(trace)
+                request = Request(
+                    request_type="Create",
+                    stack_id=STACK_ID,
+                    logical_id=logical_id,
+                    request_id=f"{seed:04d}{len(traces):08d}-0000-4000-8000-000000000000",
+                    properties=properties_for(kind, index),
+                )
+                lifecycle = factory(client, conductor, random.Random(f"{seed}/{logical_id}"), environ)
+                conductor.spawn(_requester(conductor, lifecycle, request, trace), name=logical_id)
+        conductor.run(timeout=WALL_LIMIT_SECONDS)
+        calls = forecast.calls
+        jobs = forecast.jobs()
+        peaks = {kind: forecast.max_concurrency(kind) for kind in scenario.per_kind}
+    figures = measure(scenario, traces, calls, jobs, durations, peaks)
+    figures.failures += [f"harness: {error}" for error in conductor.errors]
+    figures.wall_seconds = time.perf_counter() - wall
+    return figures
+
+
+def _status(outcome: Any) -> str:
+    """An outcome's status as text (a string before the queueing rewrite, an enum after)."""
+    return str(getattr(outcome.status, "value", outcome.status))
+
+
+def _requester(conductor: Conductor, lifecycle: Any, request: Any, trace: Trace) -> Callable[[], None]:
+    """One request's life: its first invocation, then new ones (state carried as JSON) until answered.
+
+    Two lifecycle interfaces are supported: ``start``/``resume`` with a dict state (the handler
+    until the queueing rewrite) and ``begin``/``run`` with a ``WaitState`` (after it).
+    """
+
+    def first(started: float) -> tuple[Any, Any]:
+        if hasattr(lifecycle, "begin"):
+            state = lifecycle.begin(request)
+            return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
+        outcome = lifecycle.start(request, started + HANDOFF_SECONDS)
+        return outcome, outcome.state
+
+    def carried(state: Any) -> Any:
+        if hasattr(state, "to_json"):
+            return type(state).from_json(json.loads(json.dumps(state.to_json())))
+        return json.loads(json.dumps(state))
+
+    def next_one(state: Any, started: float) -> tuple[Any, Any]:
+        if hasattr(lifecycle, "begin"):
+            return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
+        outcome = lifecycle.resume(request, state, started + HANDOFF_SECONDS)
+        return outcome, outcome.state
+
+    def invocations() -> None:
+        started = conductor.now()
+        trace.invocations = 1
+        outcome, state = first(started)
+        while _status(outcome) == "CONTINUE":
+            if conductor.now() - started > FUNCTION_TIMEOUT_SECONDS:
+                trace.overran += 1
+            state = carried(state)
+            conductor.sleep(INVOKE_DELAY_SECONDS)
+            started = conductor.now()
+            trace.invocations += 1
+            outcome, state = next_one(state, started)
+        if conductor.now() - started > FUNCTION_TIMEOUT_SECONDS:
+            trace.overran += 1
+        trace.answered_at = conductor.now()
+        trace.status = _status(outcome)
+        trace.reason = outcome.reason
+        trace.arn = outcome.physical_id
+
+    return invocations
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+def measure(
+    scenario: Scenario,
+    traces: Sequence[Trace],
+    calls: Sequence[Any],
+    jobs: Sequence[Any],
+    durations: Mapping[str, float],
+    peaks: Mapping[str, int],
+) -> Figures:
+    created_at = {job.arn: job.created_at for job in jobs}
+    failures = [f"{t.logical_id}: {t.status} {t.reason}" for t in traces if t.status != "SUCCESS"]
+    failures += [f"{t.logical_id}: {t.overran} invocation(s) past the function's timeout" for t in traces if t.overran]
+    if len(jobs) != len(traces):
+        failures.append(f"{len(jobs)} jobs for {len(traces)} requests")
+    failures += [f"{kind}: {peak} jobs in progress at once" for kind, peak in peaks.items() if peak > QUOTA_PER_KIND]
+    answered = [t.answered_at for t in traces if t.answered_at is not None and t.status == "SUCCESS"]
+    total = (max(answered) if answered else math.inf) - min(t.arrived for t in traces)
+
+    creates: dict[str, int] = {}
+    rates: dict[str, float] = {}
+    gaps: list[float] = []
+    for kind in scenario.per_kind:
+        operation = f"Create{STANDIN_KINDS[kind].noun}"
+        mine = [t for t in traces if t.kind == kind]
+        taken = [created_at.get(t.arn or "", math.inf) for t in mine]
+        queued = queued_intervals([t.arrived for t in mine], taken)
+        queued = [(start, end) for start, end in queued if math.isfinite(end)]
+        moments = [call.time for call in calls if call.operation == operation]
+        creates[kind] = len(moments)
+        length = sum(end - start for start, end in queued)
+        inside = sum(1 for m in moments if any(start <= m <= end for start, end in queued))
+        rates[kind] = inside / length if length > 0 else math.nan
+        kind_jobs = [job for job in jobs if job.kind == kind]
+        frees = [job.created_at + durations[job.name] for job in kind_jobs]
+        gaps += take_gaps(frees, [job.created_at for job in kind_jobs], queued)
+    refused = sum(1 for call in calls if call.operation.startswith("Create") and call.error == "LimitExceededException")
+    return Figures(
+        scenario=scenario,
+        traces=list(traces),
+        total_seconds=total,
+        creates=creates,
+        create_rate_while_queued=rates,
+        refused=refused,
+        gaps=gaps,
+        describes=sum(1 for call in calls if call.operation.startswith("Describe")),
+        lists=sum(1 for call in calls if call.operation.startswith("List")),
+        job_seconds_in_progress=sum(durations[job.name] for job in jobs),
+        peak_in_progress=dict(peaks),
+        failures=failures,
+    )
+
+
+def _seconds(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:,.1f}"
+
+
+def figures_table(results: Sequence[Figures]) -> str:
+    """The scenarios side by side, one row each."""
+    header = [
+        "scenario",
+        "total (s)",
+        "ideal (s)",
+        "total / ideal",
+        "Create calls per kind",
+        "Create rate per kind while queued (/s, mean)",
+        "refused Creates",
+        "slot-to-Create gap p50 / p95 / max (s)",
+        "s per Describe per job in progress",
+        "List calls",
+        "failures",
+    ]
+    rows = []
+    for f in results:
+        counts = sorted(set(f.creates.values()))
+        rate_values = [r for r in f.create_rate_while_queued.values() if not math.isnan(r)]
+        rows.append(
+            [
+                f.scenario.title,
+                _seconds(f.total_seconds),
+                _seconds(f.scenario.ideal_seconds),
+                f"{f.ratio:.2f}",
+                "-".join(str(c) for c in (counts[0], counts[-1])) if len(counts) > 1 else str(counts[0]),
+                f"{min(rate_values):.2f}-{max(rate_values):.2f}" if len(rate_values) > 1 else f"{rate_values[0]:.2f}",
+                str(f.refused),
+                " / ".join(_seconds(percentile(f.gaps, q)) for q in (50, 95, 100)),
+                _seconds(f.seconds_per_describe),
+                str(f.lists),
+                str(len(f.failures)),
+            ]
+        )
+    return markdown_table(header, rows, right_from=1)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.queueing", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=1, help="seed of the backoff and job durations (default 1)")
+    parser.add_argument("--jitter", type=float, default=0.0, help="relative spread of job durations (default 0)")
+    parser.add_argument("--only", type=int, action="append", help="run only scenario N (1-3); repeatable")
+    parser.add_argument("--study", action="store_true", help="also run the policy study (pure model)")
+    parser.add_argument("--study-only", action="store_true", help="run only the policy study")
+    parser.add_argument(
+        "--policy",
+        choices=("handler", "recommended"),
+        default="handler",
+        help="handler: the lifecycle as the handler builds it (default); recommended: with the "
+        "recommended queueing policy wrapped around its Create",
+    )
+    parser.add_argument("--verbose", action="store_true", help="list every failure")
+    arguments = parser.parse_args(argv)
+
+    code = 0
+    if not arguments.study_only:
+        chosen = [SCENARIOS[i - 1] for i in arguments.only] if arguments.only else list(SCENARIOS)
+        factory = build_lifecycle
+        if arguments.policy == "recommended":
+            factory = recommended_lifecycle
+        results = []
+        for scenario in chosen:
+            if arguments.jitter:
+                scenario = Scenario(scenario.title, scenario.per_kind, scenario.job_seconds, arguments.jitter)
+            result = run_scenario(scenario, seed=arguments.seed, factory=factory)
+            results.append(result)
+            print(
+                f"ran {scenario.title}: {result.wall_seconds:.1f} s of wall time, {len(result.failures)} failures",
+                file=sys.stderr,
+            )
+        settings = f"{arguments.policy} policy, seed {arguments.seed}, jitter {arguments.jitter:g}"
+        print(f"Queueing under the quota ({settings})")
+        print()
+        print(figures_table(results))
+        for result in results:
+            if result.failures:
+                code = 1
+                shown = result.failures if arguments.verbose else result.failures[:5]
+                print(f"\n{result.scenario.title}: {len(result.failures)} failures", file=sys.stderr)
+                for failure in shown:
+                    print(f"  {failure}", file=sys.stderr)
+    if arguments.study or arguments.study_only:
+        from benchmarks.queue_model import study
+
+        print()
+        print(study(seed=arguments.seed))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
