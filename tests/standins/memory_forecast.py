@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from forecast_export_provider.kinds import KINDS, ExportKind
 
 ACCOUNT = "123456789012"

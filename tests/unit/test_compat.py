@@ -5,11 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from crhelper import CfnResource
-from forecast_export_provider.compat import ContinuingResource
+
+from forecast_export_provider.compat import ContinuingResource, HandOver
+
+# crhelper's stubs declare no private members: read them through an untyped view of the class.
+UNTYPED_CRHELPER: Any = CfnResource
 
 EVENT = {
     "RequestType": "Create",
@@ -24,15 +29,15 @@ EVENT = {
 
 def test_crhelper_is_the_version_whose_private_parts_are_overridden() -> None:
     assert importlib.metadata.version("crhelper") == "2.0.12"
-    assert list(inspect.signature(CfnResource._polling_init).parameters) == ["self", "event"]
-    assert list(inspect.signature(CfnResource._timeout).parameters) == ["self"]
-    assert list(inspect.signature(CfnResource._send).parameters) == ["self", "status", "reason", "send_response"]
+    assert list(inspect.signature(UNTYPED_CRHELPER._polling_init).parameters) == ["self", "event"]
+    assert list(inspect.signature(UNTYPED_CRHELPER._timeout).parameters) == ["self"]
+    assert list(inspect.signature(UNTYPED_CRHELPER._send).parameters) == ["self", "status", "reason", "send_response"]
     call = inspect.getsource(CfnResource.__call__)
     assert "self._polling_init(event)" in call and "self._poll_enabled()" in call
     assert "self._send(FAILED, str(e))" in call
-    assert "self._setup_polling()" in inspect.getsource(CfnResource._polling_init)
-    assert "self._timeout" in inspect.getsource(CfnResource._set_timeout)
-    init = inspect.getsource(CfnResource._crhelper_init)
+    assert "self._setup_polling()" in inspect.getsource(UNTYPED_CRHELPER._polling_init)
+    assert "self._timeout" in inspect.getsource(UNTYPED_CRHELPER._set_timeout)
+    init = inspect.getsource(UNTYPED_CRHELPER._crhelper_init)
     assert "self._event = event" in init and "self._context = context" in init
     assert 'self.Data = event["CrHelperData"]' in init
 
@@ -62,12 +67,14 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> _Recorder:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     recorder = _Recorder()
     # crhelper binds its sender as a default argument of _send.
-    monkeypatch.setattr(CfnResource._send, "__defaults__", (None, "", recorder.send))
+    monkeypatch.setattr(UNTYPED_CRHELPER._send, "__defaults__", (None, "", recorder.send))
     return recorder
 
 
-def resource(recorder: _Recorder, *, hand_over: Any = None, physical_id: str | None = "arn:job") -> ContinuingResource:
-    def default_hand_over(event: Any, data: Any, context: Any) -> None:
+def resource(
+    recorder: _Recorder, *, hand_over: HandOver | None = None, physical_id: str | None = "arn:job"
+) -> ContinuingResource:
+    def default_hand_over(event: Mapping[str, Any], data: Mapping[str, Any], context: Any) -> None:
         recorder.handed_over.append(dict(data))
 
     return ContinuingResource(
@@ -95,7 +102,7 @@ def test_an_unsettled_request_is_handed_over_and_not_answered(recorder: _Recorde
 
 
 def test_a_failed_hand_over_answers_failed_with_the_jobs_arn_and_no_state(recorder: _Recorder) -> None:
-    def refuse(event: Any, data: Any, context: Any) -> None:
+    def refuse(event: Mapping[str, Any], data: Mapping[str, Any], context: Any) -> None:
         raise RuntimeError("AccessDenied")
 
     helper = resource(recorder, hand_over=refuse)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 
 
 @pytest.fixture
-def entrypoint(monkeypatch: pytest.MonkeyPatch):
+def entrypoint(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     import forecast_export_provider.entrypoint as module
@@ -14,7 +16,7 @@ def entrypoint(monkeypatch: pytest.MonkeyPatch):
     return module
 
 
-def test_every_request_type_has_a_continuation(entrypoint) -> None:
+def test_every_request_type_has_a_continuation(entrypoint: ModuleType) -> None:
     helper = entrypoint.helper
     for request_type in ("create", "update", "delete"):
         assert getattr(helper, f"_{request_type}_func") is entrypoint.start
@@ -22,19 +24,19 @@ def test_every_request_type_has_a_continuation(entrypoint) -> None:
     assert helper._sleep_on_delete == 0
 
 
-def test_crhelper_never_logs_below_info(entrypoint) -> None:
+def test_crhelper_never_logs_below_info(entrypoint: ModuleType) -> None:
     import logging
 
     assert logging.getLogger("crhelper").getEffectiveLevel() >= logging.INFO
 
 
-def test_a_long_reason_keeps_its_start(entrypoint) -> None:
+def test_a_long_reason_keeps_its_start(entrypoint: ModuleType) -> None:
     reason = "CREATE_FAILED: " + "x" * 400
     short = entrypoint.shorten(reason)
     assert short.startswith("CREATE_FAILED: ") and len(short) <= 250
 
 
-def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoint) -> None:
+def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoint: ModuleType) -> None:
     entrypoint.helper.StackId = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/" + "0" * 36
     entrypoint.helper.LogicalResourceId = "Export"
     small = {"Arn": "a", "SourceArn": "arn:aws:forecast:us-east-1:123456789012:what-if-forecast/a/b"}
@@ -44,7 +46,7 @@ def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoi
     assert "SourceArn" not in entrypoint.fit_response("a", huge)
 
 
-def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint) -> None:
+def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint: ModuleType) -> None:
     slowest_call = entrypoint.FORECAST_CONNECT_TIMEOUT + entrypoint.FORECAST_READ_TIMEOUT
     invoke_call = entrypoint.INVOKE_CONNECT_TIMEOUT + entrypoint.INVOKE_READ_TIMEOUT
     reserve = 1000.0 + 900 - entrypoint.handoff_time(1000.0, 900)
@@ -52,7 +54,7 @@ def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint) 
     assert reserve <= 60, "a long invocation should wait most of its time"
 
 
-def test_handoff_always_precedes_crhelpers_timeout_guard_and_never_lies_in_the_past(entrypoint) -> None:
+def test_handoff_always_precedes_crhelpers_timeout_guard_and_never_lies_in_the_past(entrypoint: ModuleType) -> None:
     for remaining in (1.0, 3.0, 8.0, 60.0, 900.0):
         handoff = entrypoint.handoff_time(1000.0, remaining)
         assert handoff > 1000.0, "a hand-over time in the past would hand over before doing anything"

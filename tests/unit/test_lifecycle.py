@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 import pytest
+
 from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.lifecycle import (
     Lifecycle,
@@ -22,7 +23,6 @@ from forecast_export_provider.lifecycle import (
     WaitState,
     failure_physical_id,
 )
-
 from tests.properties import RESOURCE_TYPES, valid_properties
 from tests.standins.memory_forecast import ManualClock, MemoryForecast
 
@@ -84,7 +84,9 @@ def named(name: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
-def test_create_succeeds_once_active_with_the_attributes(lifecycle, forecast, clock, resource_type) -> None:
+def test_create_succeeds_once_active_with_the_attributes(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock, resource_type: str
+) -> None:
     outcome, _ = run(lifecycle, request("Create", valid_properties(resource_type)))
     [job] = forecast.jobs.values()
     assert outcome.status is Status.SUCCESS
@@ -93,7 +95,9 @@ def test_create_succeeds_once_active_with_the_attributes(lifecycle, forecast, cl
     assert 60.0 <= clock.elapsed <= 60.0 + 4.5
 
 
-def test_create_failed_answers_with_the_jobs_arn_and_forecasts_message(lifecycle, forecast) -> None:
+def test_create_failed_answers_with_the_jobs_arn_and_forecasts_message(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
     forecast.fail_with = "AccessDenied: cannot write"
     outcome, _ = run(lifecycle, request("Create", valid_properties()))
     [job] = forecast.jobs.values()
@@ -102,21 +106,23 @@ def test_create_failed_answers_with_the_jobs_arn_and_forecasts_message(lifecycle
     assert "AccessDenied: cannot write" in outcome.reason and "CREATE_FAILED" in outcome.reason
 
 
-def test_bad_properties_fail_before_any_call(lifecycle, forecast) -> None:
+def test_bad_properties_fail_before_any_call(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     outcome, _ = run(lifecycle, request("Create", valid_properties(Format="JSON")))
     assert outcome.status is Status.FAILED and "Format" in outcome.reason
     assert outcome.physical_id is None
     assert forecast.calls == []
 
 
-def test_a_repeated_create_adopts_the_job_of_the_first(lifecycle, forecast) -> None:
+def test_a_repeated_create_adopts_the_job_of_the_first(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     first, _ = run(lifecycle, request("Create", valid_properties()))
     again, _ = run(lifecycle, request("Create", valid_properties()))
     assert again.status is Status.SUCCESS and again.physical_id == first.physical_id
     assert len(forecast.jobs) == 1
 
 
-def test_a_taken_name_with_other_settings_fails_and_leaves_that_export_alone(lifecycle, forecast) -> None:
+def test_a_taken_name_with_other_settings_fails_and_leaves_that_export_alone(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
     first, _ = run(lifecycle, request("Create", named("shared")))
     other, _ = run(lifecycle, request("Create", named("shared", Format="PARQUET"), logical_id="Other"))
     assert other.status is Status.FAILED and "different settings (Format)" in other.reason
@@ -124,7 +130,9 @@ def test_a_taken_name_with_other_settings_fails_and_leaves_that_export_alone(lif
     assert forecast.status_of(str(first.physical_id)) == "ACTIVE"
 
 
-def test_a_taken_name_that_list_shows_late_is_adopted_after_looking_again(lifecycle, forecast, clock) -> None:
+def test_a_taken_name_that_list_shows_late_is_adopted_after_looking_again(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     run(lifecycle, request("Create", named("lagging")))
     forecast.list_lag = 6.0
     clock.moment = next(iter(forecast.jobs.values())).created + 1.0
@@ -133,7 +141,9 @@ def test_a_taken_name_that_list_shows_late_is_adopted_after_looking_again(lifecy
     assert len(forecast.jobs) == 1
 
 
-def test_a_taken_name_that_list_never_shows_fails_after_a_bounded_search(lifecycle, forecast, clock) -> None:
+def test_a_taken_name_that_list_never_shows_fails_after_a_bounded_search(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     run(lifecycle, request("Create", named("hidden")))
     forecast.list_lag = FAR
     started = clock.now()
@@ -143,7 +153,9 @@ def test_a_taken_name_that_list_never_shows_fails_after_a_bounded_search(lifecyc
     assert clock.now() - started < 30
 
 
-def test_a_limit_with_no_job_in_progress_fails_within_a_minute(lifecycle, forecast, clock) -> None:
+def test_a_limit_with_no_job_in_progress_fails_within_a_minute(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.resource_limit_reached = True
     outcome, _ = run(lifecycle, request("Create", valid_properties()))
     assert outcome.status is Status.FAILED
@@ -152,7 +164,9 @@ def test_a_limit_with_no_job_in_progress_fails_within_a_minute(lifecycle, foreca
     assert forecast.jobs == {}
 
 
-def test_a_create_refused_for_the_quota_queues_and_takes_a_freed_slot(lifecycle, forecast, clock) -> None:
+def test_a_create_refused_for_the_quota_queues_and_takes_a_freed_slot(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.quota_per_kind = 1
     first, _ = run(lifecycle, request("Create", valid_properties()), handoff_after=0.5)
     assert first.status is Status.CONTINUE
@@ -163,7 +177,9 @@ def test_a_create_refused_for_the_quota_queues_and_takes_a_freed_slot(lifecycle,
     assert state.queued_since is None
 
 
-def test_a_job_that_never_ends_fails_at_the_deadline_with_its_arn(lifecycle, forecast, clock) -> None:
+def test_a_job_that_never_ends_fails_at_the_deadline_with_its_arn(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.duration = FAR
     outcome, _ = run(lifecycle, request("Create", named("stuck")))
     assert outcome.status is Status.FAILED
@@ -172,20 +188,24 @@ def test_a_job_that_never_ends_fails_at_the_deadline_with_its_arn(lifecycle, for
     assert clock.elapsed <= 3480.0
 
 
-def test_the_deadline_ends_forty_seconds_before_the_service_timeout(lifecycle, forecast, clock) -> None:
+def test_the_deadline_ends_forty_seconds_before_the_service_timeout(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.duration = FAR
     outcome, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="600")))
     assert outcome.status is Status.FAILED
     assert clock.elapsed <= 600 - 30
 
 
-def test_a_service_timeout_too_short_to_wait_fails_at_once(lifecycle, forecast) -> None:
+def test_a_service_timeout_too_short_to_wait_fails_at_once(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     outcome, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="30")))
     assert outcome.status is Status.FAILED and "ServiceTimeout" in outcome.reason
     assert forecast.calls == []
 
 
-def test_a_retried_create_counts_its_deadline_from_the_jobs_creation(lifecycle, forecast, clock) -> None:
+def test_a_retried_create_counts_its_deadline_from_the_jobs_creation(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.duration = FAR
     first = request("Create", named("slow"))
     run(lifecycle, first, handoff_after=10.0)
@@ -196,7 +216,7 @@ def test_a_retried_create_counts_its_deadline_from_the_jobs_creation(lifecycle, 
     assert clock.now() - created <= 3480.0 + 1
 
 
-def test_a_long_job_hands_over_with_state_that_survives_json(lifecycle, forecast) -> None:
+def test_a_long_job_hands_over_with_state_that_survives_json(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     forecast.duration = 1800.0
     outcome, invocations = run_to_the_end(lifecycle, request("Create", valid_properties()), invocation_seconds=850.0)
     assert outcome.status is Status.SUCCESS
@@ -204,7 +224,9 @@ def test_a_long_job_hands_over_with_state_that_survives_json(lifecycle, forecast
     assert forecast.count("CreateForecastExportJob") == 1
 
 
-def test_an_invocation_waits_until_its_hand_over_point(lifecycle, forecast, clock) -> None:
+def test_an_invocation_waits_until_its_hand_over_point(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.duration = FAR
     req = request("Create", valid_properties())
     state = lifecycle.begin(req)
@@ -216,7 +238,7 @@ def test_an_invocation_waits_until_its_hand_over_point(lifecycle, forecast, cloc
 # Update
 
 
-def test_a_no_change_update_makes_no_call_but_describe_and_tags(lifecycle, forecast) -> None:
+def test_a_no_change_update_makes_no_call_but_describe_and_tags(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     outcome, _ = run(
         lifecycle,
@@ -226,7 +248,9 @@ def test_a_no_change_update_makes_no_call_but_describe_and_tags(lifecycle, forec
     assert forecast.count("CreateForecastExportJob") == 1
 
 
-def test_a_tags_only_update_removes_before_it_adds_and_stays_within_fifty(lifecycle, forecast) -> None:
+def test_a_tags_only_update_removes_before_it_adds_and_stays_within_fifty(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
     old = valid_properties(Tags=[{"Key": f"old{i}", "Value": "v"} for i in range(50)])
     new = valid_properties(Tags=[{"Key": f"new{i}", "Value": "v"} for i in range(50)])
     created, _ = run(lifecycle, request("Create", old))
@@ -236,7 +260,9 @@ def test_a_tags_only_update_removes_before_it_adds_and_stays_within_fifty(lifecy
     assert forecast.calls[-2:] == ["UntagResource", "TagResource"]
 
 
-def test_a_tag_limit_from_forecast_fails_at_once(lifecycle, forecast, clock) -> None:
+def test_a_tag_limit_from_forecast_fails_at_once(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     forecast.jobs[str(created.physical_id)].tags = {f"outside{i}": "v" for i in range(45)}
     new = valid_properties(Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(10)])
@@ -249,7 +275,7 @@ def test_a_tag_limit_from_forecast_fails_at_once(lifecycle, forecast, clock) -> 
     assert clock.now() - started < 1
 
 
-def test_a_changed_setting_replaces_the_export(lifecycle, forecast) -> None:
+def test_a_changed_setting_replaces_the_export(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     outcome, _ = run(
         lifecycle,
@@ -265,7 +291,7 @@ def test_a_changed_setting_replaces_the_export(lifecycle, forecast) -> None:
     assert forecast.jobs[str(outcome.physical_id)].request["Format"] == "PARQUET"
 
 
-def test_a_failed_replacement_is_deleted_and_the_old_id_kept(lifecycle, forecast) -> None:
+def test_a_failed_replacement_is_deleted_and_the_old_id_kept(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     forecast.fail_with = "Forecast could not write"
     outcome, _ = run(
@@ -283,7 +309,7 @@ def test_a_failed_replacement_is_deleted_and_the_old_id_kept(lifecycle, forecast
     assert [job.arn for job in forecast.live()] == [created.physical_id]
 
 
-def test_a_kept_explicit_name_cannot_be_replaced(lifecycle) -> None:
+def test_a_kept_explicit_name_cannot_be_replaced(lifecycle: Lifecycle) -> None:
     created, _ = run(lifecycle, request("Create", named("fixed")))
     outcome, _ = run(
         lifecycle,
@@ -295,7 +321,7 @@ def test_a_kept_explicit_name_cannot_be_replaced(lifecycle) -> None:
     assert outcome.physical_id == created.physical_id
 
 
-def test_a_replacement_that_cannot_continue_is_stopped(lifecycle, forecast) -> None:
+def test_a_replacement_that_cannot_continue_is_stopped(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     forecast.duration = FAR
     req = request(
@@ -316,20 +342,20 @@ def test_a_replacement_that_cannot_continue_is_stopped(lifecycle, forecast) -> N
 # Delete
 
 
-def test_a_delete_of_an_id_that_is_no_export_makes_no_call(lifecycle, forecast) -> None:
+def test_a_delete_of_an_id_that_is_no_export_makes_no_call(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     outcome, _ = run(lifecycle, request("Delete", valid_properties(), physical_id="stack_Export_ABCDEFGH"))
     assert outcome.status is Status.SUCCESS
     assert forecast.calls == []
 
 
-def test_a_delete_removes_an_active_export(lifecycle, forecast) -> None:
+def test_a_delete_removes_an_active_export(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     outcome, _ = run(lifecycle, request("Delete", valid_properties(), physical_id=created.physical_id))
     assert outcome.status is Status.SUCCESS
     assert forecast.live() == []
 
 
-def test_a_delete_stops_a_job_in_progress_first(lifecycle, forecast) -> None:
+def test_a_delete_stops_a_job_in_progress_first(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     forecast.duration = FAR
     created, state = run(lifecycle, request("Create", valid_properties()), handoff_after=5.0)
     assert created.status is Status.CONTINUE
@@ -340,7 +366,7 @@ def test_a_delete_stops_a_job_in_progress_first(lifecycle, forecast) -> None:
     assert forecast.live() == []
 
 
-def test_a_stop_that_loses_the_race_to_active_is_no_failure(lifecycle, forecast) -> None:
+def test_a_stop_that_loses_the_race_to_active_is_no_failure(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     forecast.duration = FAR
     run(lifecycle, request("Create", valid_properties()), handoff_after=5.0)
     forecast.stop_loses_race = True
@@ -349,7 +375,9 @@ def test_a_stop_that_loses_the_race_to_active_is_no_failure(lifecycle, forecast)
     assert forecast.live() == []
 
 
-def test_a_what_if_export_in_progress_is_waited_for_then_deleted(lifecycle, forecast) -> None:
+def test_a_what_if_export_in_progress_is_waited_for_then_deleted(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
     properties = valid_properties("Custom::WhatIfForecastExport")
     run(lifecycle, request("Create", properties), handoff_after=5.0)
     outcome, _ = run(lifecycle, request("Delete", properties, physical_id=next(iter(forecast.jobs))))
@@ -358,7 +386,7 @@ def test_a_what_if_export_in_progress_is_waited_for_then_deleted(lifecycle, fore
     assert forecast.live() == []
 
 
-def test_delete_takes_the_kind_from_the_arn(lifecycle, forecast) -> None:
+def test_delete_takes_the_kind_from_the_arn(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     outcome, _ = run(
         lifecycle, request("Delete", valid_properties("Custom::WhatIfForecastExport"), physical_id=created.physical_id)
@@ -367,7 +395,7 @@ def test_delete_takes_the_kind_from_the_arn(lifecycle, forecast) -> None:
     assert forecast.count("DeleteForecastExportJob") >= 1
 
 
-def test_delete_failed_answers_with_forecasts_message(lifecycle, forecast) -> None:
+def test_delete_failed_answers_with_forecasts_message(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
     created, _ = run(lifecycle, request("Create", valid_properties()))
     forecast.delete_fails_with = "files are locked"
     outcome, _ = run(lifecycle, request("Delete", valid_properties(), physical_id=created.physical_id))

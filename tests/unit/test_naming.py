@@ -6,7 +6,6 @@ import re
 
 from forecast_export_provider.naming import generated_name
 from forecast_export_provider.validation import find_problems
-
 from tests.properties import valid_properties
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/app/0a1b2c3d"

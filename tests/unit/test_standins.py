@@ -8,7 +8,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from crhelper.utils import _send_response
+from crhelper.utils import _send_response  # type: ignore[attr-defined]  # crhelper's stubs omit private names
 
 from tests.standins.cfn_endpoint import ResponseEndpoint
 from tests.standins.events import load_event
@@ -289,10 +289,11 @@ def test_forecast_delete_lifecycle(slow_forecast: ForecastStandIn, clock: FakeCl
     with pytest.raises(ClientError) as info:
         client.describe_forecast_export_job(ForecastExportJobArn=arn)
     assert error_code(info) == "ResourceNotFoundException"
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: client.delete_forecast_export_job(ForecastExportJobArn=arn),
         lambda: client.tag_resource(ResourceArn=arn, Tags=[{"Key": "k", "Value": "v"}]),
-    ):
+    )
+    for call in calls:
         with pytest.raises(ClientError) as info:
             call()
         assert error_code(info) == "ResourceNotFoundException"
@@ -398,7 +399,7 @@ def test_forecast_concurrency_cap() -> None:
 def test_forecast_throttling_and_server_errors_follow_the_seeded_rates() -> None:
     with ForecastStandIn(throttle_rate=0.3, seed=7) as service:
         client = forecast_client(service.endpoint_url)
-        codes = []
+        codes: list[str | None] = []
         for _ in range(200):
             try:
                 client.list_forecast_export_jobs()
@@ -903,7 +904,9 @@ def test_forecast_tag_limit_counts_tags_added_before_any_are_removed(forecast: F
         ),
     ],
 )
-def test_forecast_lists_filter_on_status_for_every_kind(clock: FakeClock, noun: str, create: Any) -> None:
+def test_forecast_lists_filter_on_status_for_every_kind(
+    clock: FakeClock, noun: str, create: Callable[[Any, str], str]
+) -> None:
     with ForecastStandIn(clock=clock, pending_seconds=1, duration=10) as service:
         client = forecast_client(service.endpoint_url)
         done = create(client, "done")
@@ -935,7 +938,7 @@ def test_forecast_answers_after_a_per_operation_delay(forecast: ForecastStandIn)
     client = forecast_client(forecast.endpoint_url)
     arn = create_export(client, "slow")
 
-    def timed(call: Any) -> float:
+    def timed(call: Callable[[], object]) -> float:
         started = time.monotonic()
         call()
         return time.monotonic() - started

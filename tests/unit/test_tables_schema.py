@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from forecast_export_provider.schema import (
     SchemaError,
     athena_name,

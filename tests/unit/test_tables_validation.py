@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from forecast_export_provider.tables import (
     FAILED,
     SUCCESS,
@@ -22,7 +23,7 @@ EXPORTS = {
 }
 
 
-def valid(export: str = "forecast", **overrides: Any) -> dict[str, Any]:
+def valid(export: str = "forecast", /, **overrides: Any) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
         "ServiceTimeout": "300",

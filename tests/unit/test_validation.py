@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from forecast_export_provider.validation import (
     InvalidProperties,
     Problem,
@@ -10,8 +11,7 @@ from forecast_export_provider.validation import (
     parse,
     summarize,
 )
-
-from tests.properties import BAD_INPUTS, RESOURCE_TYPES, SOURCES, bad_properties, valid_properties
+from tests.properties import BAD_INPUTS, RESOURCE_TYPES, SOURCES, BadInput, bad_properties, valid_properties
 
 
 @pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
@@ -26,7 +26,7 @@ def test_valid_properties_of_every_kind_parse(resource_type: str) -> None:
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda case: case.id)
-def test_each_bad_input_is_named_in_the_error(case) -> None:
+def test_each_bad_input_is_named_in_the_error(case: BadInput) -> None:
     properties = bad_properties(case)
     problems = find_problems(properties)
     assert problems, f"{case.id} was accepted"
