@@ -7,7 +7,8 @@ Synthesis goes through jsii and takes seconds, so each stack is built once per t
 from __future__ import annotations
 
 import pytest
-from cdk_test_support import Synthesized, build_custom, build_example, build_many
+
+from tests.unit.constructs.cdk_test_support import Synthesized, build_custom, build_example, build_many
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_test_support import ENV, FORECAST_ARN, REPO, Synthesized, new_app
+
 from forecast_export_cdk import ExportDestination, ForecastExportJob
+from tests.unit.constructs.cdk_test_support import ENV, FORECAST_ARN, REPO, Synthesized, new_app
 
 pytestmark = pytest.mark.xdist_group("example")
 

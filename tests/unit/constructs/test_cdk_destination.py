@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk.assertions import Match
-from cdk_test_support import ACCOUNT, Synthesized, logical_id, statements_of
+
+from tests.unit.constructs.cdk_test_support import ACCOUNT, Synthesized, logical_id, statements_of
 
 pytestmark = pytest.mark.xdist_group("example")
 

@@ -11,12 +11,13 @@ import zipfile
 from pathlib import Path
 
 import aws_cdk as cdk
-import forecast_export_cdk
 import pytest
 from aws_cdk.assertions import Match
-from cdk_test_support import REPO, Synthesized
 from cfnlint.api import lint_file
+
+import forecast_export_cdk
 from forecast_export_cdk._asset import ASSET_PACKAGES, staged_asset_directory
+from tests.unit.constructs.cdk_test_support import REPO, Synthesized
 
 pytestmark = pytest.mark.xdist_group("example")
 

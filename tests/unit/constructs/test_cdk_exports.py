@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from cdk_test_support import ACCOUNT, ENV, FORECAST_ARN, REGION, Synthesized, logical_id, new_app, statements_of
+
 from forecast_export_cdk import (
     ExplainabilityExport,
     ExportDestination,
@@ -22,6 +22,16 @@ from forecast_export_cdk import (
 )
 from forecast_export_cdk import exports as exports_module
 from forecast_export_provider import kinds
+from tests.unit.constructs.cdk_test_support import (
+    ACCOUNT,
+    ENV,
+    FORECAST_ARN,
+    REGION,
+    Synthesized,
+    logical_id,
+    new_app,
+    statements_of,
+)
 
 ARN = f"arn:aws:forecast:{REGION}:{ACCOUNT}"
 

@@ -16,19 +16,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
-from cdk_test_support import (
-    EXPLAINABILITY_ARN,
-    FORECAST_ARN,
-    PREDICTOR_ARN,
-    WHAT_IF_ARNS,
-    Synthesized,
-    as_list,
-    logical_id,
-    new_app,
-    statements_of,
-    synthesize,
-)
 from cfnlint.api import lint_file
+
 from forecast_export_cdk import (
     STATE_CHANGE_DETAIL_TYPES,
     BacktestDataset,
@@ -45,6 +34,18 @@ from forecast_export_cdk import (
 )
 from forecast_export_cdk.query import TABLES_PER_POLICY, nag_text
 from forecast_export_provider.naming import generated_name
+from tests.unit.constructs.cdk_test_support import (
+    EXPLAINABILITY_ARN,
+    FORECAST_ARN,
+    PREDICTOR_ARN,
+    WHAT_IF_ARNS,
+    Synthesized,
+    as_list,
+    logical_id,
+    new_app,
+    statements_of,
+    synthesize,
+)
 
 IMPORTED_EXPORT_ARN = "arn:aws:forecast:eu-west-1:111122223333:forecast-export-job/demand/last_year"
 PARTITION = {"Ref": "AWS::Partition"}
@@ -686,8 +687,8 @@ def test_backtest_table_needs_a_dataset_and_imported_export_needs_its_location(s
             stack,
             "NoDatabase",
             export=imported,
-            database="forecasts",
-            destination=destination,  # type: ignore[arg-type]
+            database="forecasts",  # type: ignore[arg-type]  # the wrong type, on purpose
+            destination=destination,
             export_prefix="",
         )
 

@@ -9,8 +9,9 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from cdk_test_support import ENV, FORECAST_ARN, WHAT_IF_ARNS, new_app
+
 from forecast_export_cdk import ExportDestination, ExportFormat, ForecastExportJob, WhatIfForecastExport
+from tests.unit.constructs.cdk_test_support import ENV, FORECAST_ARN, WHAT_IF_ARNS, new_app
 
 
 @pytest.fixture
