@@ -423,6 +423,30 @@ def measure(
     )
 
 
+def pooled(results: Sequence[Figures]) -> Figures:
+    """Several runs of one scenario as one row: the worst total, gaps pooled, counts and rates averaged."""
+    first = results[0]
+    runs = len(results)
+    kinds = first.creates
+    return Figures(
+        scenario=first.scenario,
+        traces=[trace for result in results for trace in result.traces],
+        total_seconds=max(result.total_seconds for result in results),
+        creates={kind: round(sum(r.creates[kind] for r in results) / runs) for kind in kinds},
+        create_rate_while_queued={
+            kind: sum(r.create_rate_while_queued[kind] for r in results) / runs for kind in kinds
+        },
+        refused=round(sum(result.refused for result in results) / runs),
+        gaps=[gap for result in results for gap in result.gaps],
+        describes=sum(result.describes for result in results),
+        lists=round(sum(result.lists for result in results) / runs),
+        job_seconds_in_progress=sum(result.job_seconds_in_progress for result in results),
+        peak_in_progress={kind: max(r.peak_in_progress[kind] for r in results) for kind in first.peak_in_progress},
+        failures=[failure for result in results for failure in result.failures],
+        wall_seconds=sum(result.wall_seconds for result in results),
+    )
+
+
 def _seconds(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:,.1f}"
 
@@ -431,15 +455,15 @@ def figures_table(results: Sequence[Figures]) -> str:
     """The scenarios side by side, one row each."""
     header = [
         "scenario",
-        "total (s)",
+        "total (s, worst run)",
         "ideal (s)",
         "total / ideal",
-        "Create calls per kind",
+        "Create calls per kind (per run)",
         "Create rate per kind while queued (/s, mean)",
-        "refused Creates",
+        "refused Creates (per run)",
         "slot-to-Create gap p50 / p95 / max (s)",
         "s per Describe per job in progress",
-        "List calls",
+        "List calls (per run)",
         "failures",
     ]
     rows = []
@@ -471,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.queueing", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1, help="seed of the backoff and job durations (default 1)")
     parser.add_argument("--jitter", type=float, default=0.0, help="relative spread of job durations (default 0)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="runs per scenario, seeds SEED, SEED+1, ...: the worst total, gaps pooled"
+    )
     parser.add_argument("--only", type=int, action="append", help="run only scenario N (1-3); repeatable")
     parser.add_argument("--study", action="store_true", help="also run the policy study (pure model)")
     parser.add_argument("--study-only", action="store_true", help="run only the policy study")
@@ -494,13 +521,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for scenario in chosen:
             if arguments.jitter:
                 scenario = Scenario(scenario.title, scenario.per_kind, scenario.job_seconds, arguments.jitter)
-            result = run_scenario(scenario, seed=arguments.seed, factory=factory)
+            result = pooled(
+                [run_scenario(scenario, seed=arguments.seed + run, factory=factory) for run in range(arguments.runs)]
+            )
             results.append(result)
             print(
                 f"ran {scenario.title}: {result.wall_seconds:.1f} s of wall time, {len(result.failures)} failures",
                 file=sys.stderr,
             )
-        settings = f"{arguments.policy} policy, seed {arguments.seed}, jitter {arguments.jitter:g}"
+        runs = f"{arguments.runs} run(s) from seed {arguments.seed}"
+        settings = f"{arguments.policy} policy, {runs}, jitter {arguments.jitter:g}"
         print(f"Queueing under the quota ({settings})")
         print()
         print(figures_table(results))
