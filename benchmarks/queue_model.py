@@ -96,7 +96,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 class Policy(Protocol):
     """How a refused request waits. ``observe`` says whether to List the kind's jobs first."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def observe(self, memory: QueueMemory, now: float) -> bool: ...
 

@@ -11,6 +11,7 @@ from benchmarks.queue_model import (
     RECOMMENDED,
     Backoff,
     JobSeen,
+    Policy,
     estimated_waiters,
     next_attempt_delay,
     queued_intervals,
@@ -104,8 +105,8 @@ def test_the_recommended_policy_sleeps_until_the_predicted_free_slot_and_its_mem
 
 
 def test_in_the_model_the_recommended_policy_beats_todays_backoff_on_the_gap_at_no_more_creates() -> None:
-    def figures(policy: object) -> tuple[float, float, float]:
-        runs = [simulate(policy, waiters=25, job_seconds=300.0, seed=seed) for seed in range(3)]  # type: ignore[arg-type]
+    def figures(policy: Policy) -> tuple[float, float, float]:
+        runs = [simulate(policy, waiters=25, job_seconds=300.0, seed=seed) for seed in range(3)]
         summary = summarize(runs)
         return summary.worst_ratio, summary.create_rate, summary.gap_p95
 
