@@ -127,8 +127,15 @@ def deploy(
     """Build a Deployment with a Forecast stand-in configured by keyword arguments."""
     opened: list[tuple[ForecastStandIn, LambdaRuntime, Deployment]] = []
 
-    def build(*, timeout_seconds: float = 6.0, environment: dict[str, str] | None = None, **forecast_settings: Any):
-        settings = {"pending_seconds": 0.05, "duration": 0.5, "stop_seconds": 0.2, "delete_seconds": 0.2}
+    def build(
+        *, timeout_seconds: float = 6.0, environment: dict[str, str] | None = None, **forecast_settings: Any
+    ) -> Deployment:
+        settings: dict[str, Any] = {
+            "pending_seconds": 0.05,
+            "duration": 0.5,
+            "stop_seconds": 0.2,
+            "delete_seconds": 0.2,
+        }
         settings.update(forecast_settings)
         forecast = ForecastStandIn(**settings).start()
         runtime = LambdaRuntime(

@@ -12,11 +12,16 @@ import json
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.properties import SOURCES, valid_properties
+from tests.standins.forecast import ForecastStandIn
+
+if TYPE_CHECKING:
+    # For the type checker only: pytest imports the conftest itself, under another module name.
+    from tests.functional.conftest import Deployment
 
 CREATES = (
     "CreateForecastExportJob",
@@ -35,7 +40,7 @@ NAME_PROPERTIES = {
 STILL_CREATING = {"CREATE_PENDING", "CREATE_IN_PROGRESS"}
 
 
-def creates(forecast: Any) -> int:
+def creates(forecast: ForecastStandIn) -> int:
     return sum(forecast.count(operation, errors=True) for operation in CREATES)
 
 
@@ -68,7 +73,9 @@ def assert_no_wait_state(answer: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("invoke_error", ["AccessDeniedException", "TooManyRequestsException"])
-def test_a_create_whose_continuation_cannot_start_fails_with_the_jobs_arn(deploy, invoke_error: str) -> None:
+def test_a_create_whose_continuation_cannot_start_fails_with_the_jobs_arn(
+    deploy: Callable[..., Deployment], invoke_error: str
+) -> None:
     """Issue 8 item 1; contract 3.1.5 and 4 (one answer).
 
     The job outlives the invocation and Lambda refuses (403) or throttles (429, every attempt) the
@@ -93,7 +100,7 @@ def test_a_create_whose_continuation_cannot_start_fails_with_the_jobs_arn(deploy
     assert deployment.forecast.live_jobs() == []
 
 
-def test_a_continuation_throttled_twice_is_retried_and_the_create_succeeds(deploy) -> None:
+def test_a_continuation_throttled_twice_is_retried_and_the_create_succeeds(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 1; contract 3.5 (throttling never fails a request on its own).
 
     The first two self-invocations answer 429 TooManyRequestsException: the handler invokes again and
@@ -111,7 +118,9 @@ def test_a_continuation_throttled_twice_is_retried_and_the_create_succeeds(deplo
     assert statuses[:2] == [429, 429] and 202 in statuses
 
 
-def replace_while_invoke_is_refused(deploy) -> tuple[Any, dict[str, Any], dict[str, Any], str, dict[str, Any]]:
+def replace_while_invoke_is_refused(
+    deploy: Callable[..., Deployment],
+) -> tuple[Deployment, dict[str, Any], dict[str, Any], str, dict[str, Any]]:
     """Create an export, then ask for a replacement whose wait outlives the invocation while Lambda
     refuses the self-invocation. Returns (deployment, old, new properties, old ARN, the answer)."""
     deployment = deploy(timeout_seconds=3.0)
@@ -128,7 +137,7 @@ def replace_while_invoke_is_refused(deploy) -> tuple[Any, dict[str, Any], dict[s
     return deployment, old, new, created["PhysicalResourceId"], answer
 
 
-def test_a_replacement_whose_continuation_cannot_start_keeps_the_old_id(deploy) -> None:
+def test_a_replacement_whose_continuation_cannot_start_keeps_the_old_id(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 1 (on an Update); contract 3.1.5 and 3.2 (a rollback must never fail).
 
     The FAILED answer keeps the OLD PhysicalResourceId, so that CloudFormation's rollback Update goes
@@ -145,7 +154,7 @@ def test_a_replacement_whose_continuation_cannot_start_keeps_the_old_id(deploy) 
     assert creates(deployment.forecast) == before, "the rollback Update must not create an export"
 
 
-def test_a_replacement_whose_continuation_cannot_start_is_not_left_running(deploy) -> None:
+def test_a_replacement_whose_continuation_cannot_start_is_not_left_running(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 1 ("never orphan"); contract 3.2 (a failed replacement is deleted by the provider).
 
     CloudFormation sends no Delete for a failed Update's new resource, so the replacement that could
@@ -158,7 +167,7 @@ def test_a_replacement_whose_continuation_cannot_start_is_not_left_running(deplo
     assert [job.arn for job in deployment.forecast.live_jobs() if job.status == "ACTIVE"] == [old_arn]
 
 
-def test_an_unexpected_error_after_the_create_call_fails_with_the_jobs_arn(deploy) -> None:
+def test_an_unexpected_error_after_the_create_call_fails_with_the_jobs_arn(deploy: Callable[..., Deployment]) -> None:
     """Contract 3.1.5 (an unexpected error after the Create call: FAILED with the job's ARN).
 
     Once the job exists, Describe answers AccessDeniedException (as when the role lost
@@ -197,7 +206,7 @@ TAG_LIMIT_CASES = {
 
 @pytest.mark.parametrize(("old_tags", "new_tags"), TAG_LIMIT_CASES.values(), ids=TAG_LIMIT_CASES.keys())
 def test_a_tags_only_update_at_the_fifty_tag_limit_happens_in_place(
-    deploy, old_tags: list[dict[str, str]], new_tags: list[dict[str, str]]
+    deploy: Callable[..., Deployment], old_tags: list[dict[str, str]], new_tags: list[dict[str, str]]
 ) -> None:
     """Issue 8 item 2; contract 3.2 (only Tags differ: in place) and 3.5 (remove before adding).
 
@@ -220,7 +229,9 @@ def test_a_tags_only_update_at_the_fifty_tag_limit_happens_in_place(
     assert deployment.forecast.job(arn).tags == {tag["Key"]: tag["Value"] for tag in new_tags}
 
 
-def test_too_many_tags_with_tags_added_out_of_band_fails_at_once_with_forecasts_message(deploy) -> None:
+def test_too_many_tags_with_tags_added_out_of_band_fails_at_once_with_forecasts_message(
+    deploy: Callable[..., Deployment],
+) -> None:
     """Issue 8 item 2; contract 3.5 (LimitExceededException from TagResource is never retried).
 
     45 tags added out of band plus 10 new ones cannot fit: FAILED within seconds, with Forecast's
@@ -246,7 +257,9 @@ def test_too_many_tags_with_tags_added_out_of_band_fails_at_once_with_forecasts_
 
 
 @pytest.mark.parametrize("quota", [0, 1])
-def test_a_create_limit_with_no_job_in_progress_fails_within_seconds(deploy, quota: int) -> None:
+def test_a_create_limit_with_no_job_in_progress_fails_within_seconds(
+    deploy: Callable[..., Deployment], quota: int
+) -> None:
     """Issue 8 item 3; contract 3.5 (a resource-count quota: FAILED within a minute, Forecast's message).
 
     Forecast answers LimitExceededException while no job of the kind is in progress (quota 1: one
@@ -273,7 +286,7 @@ def test_a_create_limit_with_no_job_in_progress_fails_within_seconds(deploy, quo
     assert [job.arn for job in deployment.forecast.live_jobs()] == existing
 
 
-def test_a_create_queues_while_three_jobs_of_its_kind_are_in_progress(deploy) -> None:
+def test_a_create_queues_while_three_jobs_of_its_kind_are_in_progress(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 3 (the other side); contract 3.5 (the concurrent-jobs quota: queue, take a freed slot).
 
     Three jobs of the kind are in progress (the stand-in's cap): a fourth Create is refused with
@@ -298,7 +311,7 @@ def test_a_create_queues_while_three_jobs_of_its_kind_are_in_progress(deploy) ->
 # Item 4: ServiceTimeout and the deadline across retries (contract 1 ServiceTimeout, 3.5 waiting)
 
 
-def test_the_provider_answers_before_the_service_timeout_runs_out(deploy) -> None:
+def test_the_provider_answers_before_the_service_timeout_runs_out(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 4; contract 3.5 (FAILED at least 30 s before the request's ServiceTimeout).
 
     With "ServiceTimeout": "45" and a job that never finishes, the FAILED answer reaches
@@ -325,7 +338,7 @@ def test_the_provider_answers_before_the_service_timeout_runs_out(deploy) -> Non
     assert deployment.forecast.live_jobs() == []
 
 
-def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy) -> None:
+def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 4; contract 3.5 (the total wait counts from the request's first arrival).
 
     TOTAL_WAIT_SECONDS is 5 and the first invocation is killed about 3 s after it started; Lambda
@@ -353,7 +366,7 @@ def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy) -> None:
     assert len(deployment.forecast.jobs()) == 1
 
 
-def test_a_change_of_service_timeout_alone_changes_nothing(deploy) -> None:
+def test_a_change_of_service_timeout_alone_changes_nothing(deploy: Callable[..., Deployment]) -> None:
     """Contract 1 (ServiceTimeout): a change of it alone is not a change of the export."""
     deployment = deploy()
     old = valid_properties(ServiceTimeout="3540")
@@ -369,7 +382,7 @@ def test_a_change_of_service_timeout_alone_changes_nothing(deploy) -> None:
 # Item 5: StopResource loses the race (contract 3.3)
 
 
-def test_delete_succeeds_when_the_job_finishes_before_the_stop_arrives(deploy) -> None:
+def test_delete_succeeds_when_the_job_finishes_before_the_stop_arrives(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 5; contract 3.3 (a refused StopResource after the job finished is not a failure).
 
     Describe shows the job in progress; it turns ACTIVE just before StopResource, which is refused
@@ -395,7 +408,7 @@ LOOKS_OVER_SECONDS = {"LOOK_AGAIN_SECONDS": "0.5"}
 span seconds, as a List that lags Create by 2 s needs (the default, 1 s, spans 15 s)."""
 
 
-def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy) -> None:
+def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 6; contract 3.1.4 (List can lag Create: look again with backoff).
 
     The same Create is delivered twice; the second copy's Create finds the name taken while List does
@@ -414,7 +427,7 @@ def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy) -> N
     assert {answer["PhysicalResourceId"] for answer in answers} == {job.arn}
 
 
-def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(deploy) -> None:
+def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 6; contract 3.1.4 (a re-invocation after a crash adopts, List lagging or not)."""
     deployment = deploy(list_lag_seconds=2.0, environment=LOOKS_OVER_SECONDS)
 
@@ -430,7 +443,9 @@ def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(dep
     assert deployment.runtime.invocations[0].killed
 
 
-def test_a_repeated_explainability_create_adopts_under_the_other_reading_of_the_list_filter(deploy) -> None:
+def test_a_repeated_explainability_create_adopts_under_the_other_reading_of_the_list_filter(
+    deploy: Callable[..., Deployment],
+) -> None:
     """Issue 8 item 6; contract 3.1.4 (the meaning of a List filter can be in doubt: look again without it).
 
     Here ListExplainabilityExports' ResourceArn filter matches the export's own ARN, not the
@@ -450,7 +465,9 @@ def test_a_repeated_explainability_create_adopts_under_the_other_reading_of_the_
     assert {answer["PhysicalResourceId"] for answer in answers} == {job.arn}
 
 
-def test_a_name_taken_by_an_export_that_list_never_shows_fails_after_looking_again(deploy) -> None:
+def test_a_name_taken_by_an_export_that_list_never_shows_fails_after_looking_again(
+    deploy: Callable[..., Deployment],
+) -> None:
     """Issue 8 item 6; contract 3.1.4 (look again with backoff and without the filter before FAILED).
 
     The name is taken by an export (with other settings) that List never shows. The answer is FAILED
@@ -490,7 +507,7 @@ def test_a_name_taken_by_an_export_that_list_never_shows_fails_after_looking_aga
 # Item 7: the hand-over comes in time although Forecast answers slowly (contract 3.5 last clause, 4)
 
 
-def test_slow_forecast_answers_never_push_the_hand_over_past_the_invocation(deploy) -> None:
+def test_slow_forecast_answers_never_push_the_hand_over_past_the_invocation(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 7; contract 3.5 (room for the slowest call plus the hand-over) and 4 (one answer).
 
     Every Forecast call takes 0.5 s and the function has 4 s. A Create and then a Delete of a job
@@ -522,7 +539,7 @@ def test_slow_forecast_answers_never_push_the_hand_over_past_the_invocation(depl
 # Item 8: the kind of a Delete comes from the ARN (contract 3.3)
 
 
-def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy) -> None:
+def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 8; contract 3.3.
 
     The physical id is a forecast export job's ARN while the properties are a what-if export's: the
@@ -540,7 +557,7 @@ def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy) ->
 # Item 9: every answer fits (contract 4); the bad values themselves are in tests/properties.py BAD_INPUTS
 
 
-def test_the_largest_valid_answer_fits_cloudformations_limit(deploy) -> None:
+def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 9; contract 4 (the whole response under 4,096 bytes: drop from Data, never fail).
 
     A Path whose key part is 1,024 bytes of two-byte characters (each 6 bytes once JSON-escaped), 50
@@ -566,7 +583,7 @@ def test_the_largest_valid_answer_fits_cloudformations_limit(deploy) -> None:
     assert answer["Data"]["Arn"] == answer["PhysicalResourceId"]
 
 
-def test_a_thousand_character_path_with_fifty_what_if_sources_fits(deploy) -> None:
+def test_a_thousand_character_path_with_fifty_what_if_sources_fits(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 9; contract 4: a Path of 1,000 characters with 50 what-if ARNs still succeeds."""
     what_if = "Custom::WhatIfForecastExport"
     deployment = deploy()
@@ -586,7 +603,7 @@ def test_a_thousand_character_path_with_fifty_what_if_sources_fits(deploy) -> No
 # Item 10: a hand-over uses the invocation's time (contract 3.5 invocations per request)
 
 
-def test_each_invocation_waits_until_its_hand_over_point(deploy) -> None:
+def test_each_invocation_waits_until_its_hand_over_point(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 10; contract 3.5 (at most 1 + ceil(job time / usable time) invocations).
 
     Function timeout T = 4.5 s; the hand-over reserve of such a short invocation is 2 s (the

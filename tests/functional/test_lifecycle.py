@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.properties import BAD_INPUTS, KMS_KEY_ARN, RESOURCE_TYPES, SOURCES, bad_properties, valid_properties
+from tests.properties import (
+    BAD_INPUTS,
+    KMS_KEY_ARN,
+    RESOURCE_TYPES,
+    SOURCES,
+    BadInput,
+    bad_properties,
+    valid_properties,
+)
+from tests.standins.forecast import ForecastStandIn
+
+if TYPE_CHECKING:
+    # For the type checker only: pytest imports the conftest itself, under another module name.
+    from tests.functional.conftest import Deployment
 
 CREATES = (
     "CreateForecastExportJob",
@@ -20,7 +34,7 @@ CREATES = (
 ATTRIBUTES = {"Arn", "Name", "Status", "DestinationPath", "Format", "CreationTime", "LastModificationTime", "SourceArn"}
 
 
-def creates(forecast: Any) -> int:
+def creates(forecast: ForecastStandIn) -> int:
     return sum(forecast.count(operation, errors=True) for operation in CREATES)
 
 
@@ -38,7 +52,7 @@ def named(name: str, resource_type: str = "Custom::ForecastExportJob", **extra: 
 
 
 @pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
-def test_create_answers_once_the_export_is_active(deploy, resource_type: str) -> None:
+def test_create_answers_once_the_export_is_active(deploy: Callable[..., Deployment], resource_type: str) -> None:
     deployment = deploy()
     answer = deployment.request("Create", valid_properties(resource_type), resource_type=resource_type)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
@@ -55,7 +69,7 @@ def test_create_answers_once_the_export_is_active(deploy, resource_type: str) ->
     assert data["CreationTime"].endswith("Z") and data["LastModificationTime"].endswith("Z")
 
 
-def test_create_passes_every_property_to_forecast(deploy) -> None:
+def test_create_passes_every_property_to_forecast(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     properties = named(
         "weekly_export", Format="PARQUET", Tags=[{"Key": "team", "Value": "planning"}], ServiceTimeout="3540"
@@ -71,7 +85,7 @@ def test_create_passes_every_property_to_forecast(deploy) -> None:
     assert answer["Data"]["Format"] == "PARQUET"
 
 
-def test_create_failed_puts_forecasts_message_in_the_reason(deploy) -> None:
+def test_create_failed_puts_forecasts_message_in_the_reason(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(failure=lambda kind, name: "AccessDenied: role cannot write to s3://forecast-exports-bucket")
     answer = deployment.request("Create", valid_properties())
     assert answer["Status"] == "FAILED"
@@ -81,7 +95,7 @@ def test_create_failed_puts_forecasts_message_in_the_reason(deploy) -> None:
     assert answer["PhysicalResourceId"] == job.arn, "the rollback Delete must be able to remove the failed job"
 
 
-def test_delete_after_a_failed_create_leaves_nothing_behind(deploy) -> None:
+def test_delete_after_a_failed_create_leaves_nothing_behind(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(failure=lambda kind, name: "Forecast could not read the data")
     created = deployment.request("Create", valid_properties())
     assert created["Status"] == "FAILED"
@@ -91,7 +105,9 @@ def test_delete_after_a_failed_create_leaves_nothing_behind(deploy) -> None:
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=lambda case: case.id)
-def test_bad_input_fails_fast_naming_the_property_and_creates_nothing(deploy, case) -> None:
+def test_bad_input_fails_fast_naming_the_property_and_creates_nothing(
+    deploy: Callable[..., Deployment], case: BadInput
+) -> None:
     deployment = deploy()
     started = time.monotonic()
     answer = deployment.request("Create", bad_properties(case))
@@ -105,7 +121,7 @@ def test_bad_input_fails_fast_naming_the_property_and_creates_nothing(deploy, ca
     assert deployment.forecast.calls == [], "the rollback Delete of a failed Create makes no call"
 
 
-def test_the_same_create_delivered_twice_makes_one_job(deploy) -> None:
+def test_the_same_create_delivered_twice_makes_one_job(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(duration=1.0)
     event = deployment.event("Create", valid_properties())
     deployment.repeated.add(event["ResponseURL"])
@@ -118,7 +134,7 @@ def test_the_same_create_delivered_twice_makes_one_job(deploy) -> None:
     assert {answer["PhysicalResourceId"] for answer in answers} == {deployment.forecast.jobs()[0].arn}
 
 
-def test_a_crash_right_after_create_is_retried_and_adopts_the_job(deploy) -> None:
+def test_a_crash_right_after_create_is_retried_and_adopts_the_job(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
 
     def crash_the_first_time(kind: str, arn: str) -> None:
@@ -134,7 +150,7 @@ def test_a_crash_right_after_create_is_retried_and_adopts_the_job(deploy) -> Non
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 2
 
 
-def test_an_existing_export_with_other_settings_is_left_alone(deploy) -> None:
+def test_an_existing_export_with_other_settings_is_left_alone(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     first = deployment.request("Create", named("shared_name"), logical_id="First")
     assert first["Status"] == "SUCCESS"
@@ -148,7 +164,7 @@ def test_an_existing_export_with_other_settings_is_left_alone(deploy) -> None:
     assert [job.arn for job in deployment.forecast.live_jobs()] == [first["PhysicalResourceId"]]
 
 
-def test_a_job_longer_than_one_invocation_continues_in_the_next(deploy) -> None:
+def test_a_job_longer_than_one_invocation_continues_in_the_next(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(duration=9.0, timeout_seconds=4.5)
     answer = deployment.request("Create", valid_properties(), timeout=40)
     assert answer["Status"] == "SUCCESS", answer["Reason"]
@@ -159,7 +175,7 @@ def test_a_job_longer_than_one_invocation_continues_in_the_next(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_a_job_that_never_finishes_fails_before_the_deadline(deploy) -> None:
+def test_a_job_that_never_finishes_fails_before_the_deadline(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(duration=math.inf, timeout_seconds=4.5, environment={"TOTAL_WAIT_SECONDS": "5"})
     started = time.monotonic()
     answer = deployment.request("Create", named("stuck_export"))
@@ -178,7 +194,7 @@ def test_a_job_that_never_finishes_fails_before_the_deadline(deploy) -> None:
 # Update
 
 
-def test_a_no_change_update_keeps_the_export(deploy) -> None:
+def test_a_no_change_update_keeps_the_export(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     created = deployment.request("Create", valid_properties())
     arn = created["PhysicalResourceId"]
@@ -189,7 +205,7 @@ def test_a_no_change_update_keeps_the_export(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_an_update_compares_with_the_export_not_only_the_old_properties(deploy) -> None:
+def test_an_update_compares_with_the_export_not_only_the_old_properties(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     desired = valid_properties(Format="PARQUET")
     arn = deployment.request("Create", desired)["PhysicalResourceId"]
@@ -201,7 +217,7 @@ def test_an_update_compares_with_the_export_not_only_the_old_properties(deploy) 
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_an_update_of_an_export_deleted_out_of_band_creates_a_new_one(deploy) -> None:
+def test_an_update_of_an_export_deleted_out_of_band_creates_a_new_one(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = valid_properties()
     arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -214,7 +230,7 @@ def test_an_update_of_an_export_deleted_out_of_band_creates_a_new_one(deploy) ->
     assert answer["PhysicalResourceId"] != arn
 
 
-def test_a_tags_only_update_happens_in_place(deploy) -> None:
+def test_a_tags_only_update_happens_in_place(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = valid_properties(Tags=[{"Key": "team", "Value": "a"}, {"Key": "stage", "Value": "dev"}])
     arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -228,7 +244,9 @@ def test_a_tags_only_update_happens_in_place(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_a_tags_only_update_with_fifty_tags_of_maximum_length_happens_in_place(deploy) -> None:
+def test_a_tags_only_update_with_fifty_tags_of_maximum_length_happens_in_place(
+    deploy: Callable[..., Deployment],
+) -> None:
     """Issue 8 item 2: only Tags differ, 50 keys of maximum length replaced by 50 others, in place."""
     deployment = deploy(environment={"TOTAL_WAIT_SECONDS": "8"})
     old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
@@ -244,7 +262,9 @@ def test_a_tags_only_update_with_fifty_tags_of_maximum_length_happens_in_place(d
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_a_replacement_with_fifty_tags_of_maximum_length_fits_the_continuation_payload(deploy) -> None:
+def test_a_replacement_with_fifty_tags_of_maximum_length_fits_the_continuation_payload(
+    deploy: Callable[..., Deployment],
+) -> None:
     deployment = deploy(duration=7.0, timeout_seconds=4.5)
     old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
     new = valid_properties(
@@ -261,7 +281,9 @@ def test_a_replacement_with_fifty_tags_of_maximum_length_fits_the_continuation_p
     assert 30_000 < max(record.size for record in deployment.lambda_service.invocations) < 256 * 1024
 
 
-def test_a_replacement_creates_a_new_export_and_the_cleanup_delete_removes_the_old(deploy) -> None:
+def test_a_replacement_creates_a_new_export_and_the_cleanup_delete_removes_the_old(
+    deploy: Callable[..., Deployment],
+) -> None:
     deployment = deploy()
     old = valid_properties()
     old_arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -276,7 +298,7 @@ def test_a_replacement_creates_a_new_export_and_the_cleanup_delete_removes_the_o
     assert [job.arn for job in deployment.forecast.live_jobs()] == [new_arn]
 
 
-def test_a_named_export_cannot_be_replaced_under_the_same_name(deploy) -> None:
+def test_a_named_export_cannot_be_replaced_under_the_same_name(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = named("fixed_name")
     arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -289,7 +311,7 @@ def test_a_named_export_cannot_be_replaced_under_the_same_name(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) == 1
 
 
-def test_a_named_export_with_a_new_name_is_replaced(deploy) -> None:
+def test_a_named_export_with_a_new_name_is_replaced(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = named("first_name")
     old_arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -305,7 +327,7 @@ def test_a_named_export_with_a_new_name_is_replaced(deploy) -> None:
     assert len(deployment.forecast.jobs()) == 2
 
 
-def test_a_rollback_update_of_an_in_place_change_never_fails(deploy) -> None:
+def test_a_rollback_update_of_an_in_place_change_never_fails(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = valid_properties(Tags=[{"Key": "team", "Value": "a"}])
     arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -317,7 +339,7 @@ def test_a_rollback_update_of_an_in_place_change_never_fails(deploy) -> None:
     assert deployment.forecast.job(arn).tags == {"team": "a"}
 
 
-def test_a_failed_replacement_is_deleted_before_answering(deploy) -> None:
+def test_a_failed_replacement_is_deleted_before_answering(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = valid_properties()
     old_arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -330,7 +352,7 @@ def test_a_failed_replacement_is_deleted_before_answering(deploy) -> None:
     assert [job.arn for job in deployment.forecast.live_jobs()] == [old_arn]
 
 
-def test_an_invalid_update_fails_and_keeps_the_export(deploy) -> None:
+def test_an_invalid_update_fails_and_keeps_the_export(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     old = valid_properties()
     arn = deployment.request("Create", old)["PhysicalResourceId"]
@@ -344,7 +366,9 @@ def test_an_invalid_update_fails_and_keeps_the_export(deploy) -> None:
 
 
 @pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
-def test_delete_removes_the_export_and_answers_once_it_is_gone(deploy, resource_type: str) -> None:
+def test_delete_removes_the_export_and_answers_once_it_is_gone(
+    deploy: Callable[..., Deployment], resource_type: str
+) -> None:
     deployment = deploy()
     properties = valid_properties(resource_type)
     arn = deployment.request("Create", properties, resource_type=resource_type)["PhysicalResourceId"]
@@ -355,7 +379,7 @@ def test_delete_removes_the_export_and_answers_once_it_is_gone(deploy, resource_
 
 
 @pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
-def test_delete_of_an_export_still_being_created(deploy, resource_type: str) -> None:
+def test_delete_of_an_export_still_being_created(deploy: Callable[..., Deployment], resource_type: str) -> None:
     deployment = deploy(duration=2.0)
     properties = valid_properties(resource_type)
     create = deployment.event("Create", properties, resource_type=resource_type)
@@ -373,7 +397,7 @@ def test_delete_of_an_export_still_being_created(deploy, resource_type: str) -> 
     deployment.answer(create)  # the Create still answers (it saw the job stopped or deleted)
 
 
-def test_delete_of_a_missing_export_succeeds(deploy) -> None:
+def test_delete_of_a_missing_export_succeeds(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     arn = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand/gone"
     answer = deployment.request("Delete", valid_properties(), physical_id=arn)
@@ -381,7 +405,7 @@ def test_delete_of_a_missing_export_succeeds(deploy) -> None:
     assert [call.operation for call in deployment.forecast.calls] == ["DescribeForecastExportJob"]
 
 
-def test_delete_failed_reports_forecasts_message(deploy) -> None:
+def test_delete_failed_reports_forecasts_message(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(delete_failure=lambda kind, name: "Export is locked by a legal hold")
     arn = deployment.request("Create", valid_properties())["PhysicalResourceId"]
     answer = deployment.request("Delete", valid_properties(), physical_id=arn)
@@ -392,7 +416,7 @@ def test_delete_failed_reports_forecasts_message(deploy) -> None:
 # Throttling and scale
 
 
-def test_half_of_all_forecast_calls_throttled_still_succeeds(deploy) -> None:
+def test_half_of_all_forecast_calls_throttled_still_succeeds(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(throttle_rate=0.5, server_error_rate=0.1, seed=7)
     created = deployment.request("Create", valid_properties(Tags=[{"Key": "a", "Value": "1"}]))
     assert created["Status"] == "SUCCESS", created["Reason"]
@@ -412,7 +436,7 @@ def test_half_of_all_forecast_calls_throttled_still_succeeds(deploy) -> None:
     assert deployment.forecast.live_jobs() == []
 
 
-def test_thirty_creates_against_a_cap_of_three_concurrent_jobs(deploy) -> None:
+def test_thirty_creates_against_a_cap_of_three_concurrent_jobs(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(max_concurrent_per_kind=3, duration=0.5, timeout_seconds=20.0)
     events = [deployment.event("Create", valid_properties(), logical_id=f"Export{i}") for i in range(30)]
     with ThreadPoolExecutor(max_workers=30) as pool:
@@ -426,7 +450,7 @@ def test_thirty_creates_against_a_cap_of_three_concurrent_jobs(deploy) -> None:
     assert deployment.forecast.count("CreateForecastExportJob", errors=True) > 30, "the cap was reached"
 
 
-def test_the_response_url_never_appears_in_the_logs(deploy) -> None:
+def test_the_response_url_never_appears_in_the_logs(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy(duration=6.0, timeout_seconds=4.5)
     event = deployment.event("Create", valid_properties())
     deployment.send(event)
@@ -440,7 +464,7 @@ def test_the_response_url_never_appears_in_the_logs(deploy) -> None:
     assert "amazonaws.com" not in logs and "127.0.0.1:" + str(deployment.endpoint.port) not in logs
 
 
-def test_fifty_what_if_sources_still_fit_cloudformations_response_limit(deploy) -> None:
+def test_fifty_what_if_sources_still_fit_cloudformations_response_limit(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     sources = [
         f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/scenario_{i:02d}_" + "x" * 40

@@ -45,7 +45,9 @@ def handler(monkeypatch: pytest.MonkeyPatch, response_endpoint: ResponseEndpoint
             entrypoint.install(None)
 
 
-def table_event(endpoint: ResponseEndpoint, request_type: str, properties: dict[str, Any], **fields: Any) -> dict:
+def table_event(
+    endpoint: ResponseEndpoint, request_type: str, properties: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
     event = load_event(request_type.lower())
     request_id = str(uuid.uuid4())
     event.update(

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from forecast_export_provider.tables import FAILED, SUCCESS, TableRequest, TableResource
 
+from forecast_export_provider.tables import FAILED, SUCCESS, TableRequest, TableResource
 from tests.functional.test_tables_exports import (
     ACCOUNT,
     BACKTEST_ACCURACY_METRICS,
@@ -51,7 +51,8 @@ def table_arn(table: str) -> str:
 
 def manifest(world: World, table: str) -> list[str]:
     key = f"athena/tables/{DATABASE}/{table}/symlink.txt"
-    return world.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()
+    body: bytes = world.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    return body.decode().splitlines()
 
 
 def glue_tables(world: World) -> dict[str, dict[str, Any]]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from forecast_export_provider.tables import SUCCESS, TableRequest, TableResource
 from moto.s3.models import s3_backends
 
+from forecast_export_provider.tables import SUCCESS, TableRequest, TableResource
 from tests.functional.test_tables_exports import (
     ACCOUNT,
     BACKTEST_ACCURACY_METRICS,
@@ -103,7 +103,7 @@ def _wrong_manifest_with_the_zero_byte_part(world: World) -> None:
     ids=["parquet-read-by-name", "csv-header-read-as-data", "zero-byte-parquet-part-listed"],
 )
 def test_a_table_that_athena_would_read_wrongly_fails_the_check(
-    world: World, tmp_path: Path, file_format: str, break_it: Any
+    world: World, tmp_path: Path, file_format: str, break_it: Callable[[World], None]
 ) -> None:
     # Accuracy metrics: their names change (wQL[0.1] -> wql_0_1), so reading by name finds nothing.
     data = BACKTEST_ACCURACY_METRICS
