@@ -363,8 +363,9 @@ class _Run:
         state = self.state
         kind, arn = self.current_export()
         if state.describe_after_pause:
-            self.pause(self.settings.poll_interval)
+            # Cleared first: should the pause reach the hand-over, the next invocation describes at once.
             state.describe_after_pause = False
+            self.pause(self.settings.poll_interval)
         found = self.exports.describe(kind, arn)
         status = found["Status"] if found else "NOT_FOUND"
         state.last_status = status

@@ -69,6 +69,7 @@ def run_to_the_end(lifecycle: Lifecycle, req: Request, invocation_seconds: float
     invocations = 0
     while True:
         invocations += 1
+        assert invocations < 1000, "the request never settles"
         outcome = lifecycle.run(req, state, lifecycle.clock.now() + invocation_seconds)
         if outcome.status is not Status.CONTINUE:
             return outcome, invocations
@@ -411,3 +412,10 @@ def test_the_wait_state_survives_a_round_trip_through_json() -> None:
     again = WaitState.from_json(json.loads(json.dumps(state.to_json())))
     assert again == state
     assert again.step is Step.QUEUE
+
+
+def test_a_poll_interval_longer_than_an_invocation_still_makes_progress(lifecycle, forecast, clock) -> None:
+    forecast.duration = 6.0
+    outcome, invocations = run_to_the_end(lifecycle, request("Create", valid_properties()), invocation_seconds=2.0)
+    assert outcome.status is Status.SUCCESS
+    assert invocations <= 5
