@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import REPOSITORY
-from benchmarks.simulation import markdown_table, percentile
 from tests.standins.lambda_runtime import runtime_packages_dir, stage_code
+from tests.standins.simulation import markdown_table, percentile
 
 ASSET_PACKAGES = ["forecast_export_provider", "crhelper"]
 HANDLER_MODULE = "forecast_export_provider.entrypoint"

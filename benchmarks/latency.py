@@ -8,14 +8,13 @@ Run from the repository's root::
 
 It prints Markdown tables (the ones in docs/benchmarks.md) and exits non-zero if a simulated
 request was not answered exactly once, was answered FAILED, or an invocation overran its timeout.
-See :mod:`benchmarks.simulation` for what is simulated and how.
+See :mod:`tests.standins.simulation` for what is simulated and how.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import os
 import platform
 import statistics
@@ -26,11 +25,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from benchmarks import REPOSITORY
-from benchmarks.simulation import (
+from tests.standins.simulation import (
     CDK_PROVIDER,
     CDK_QUERY_INTERVAL,
     CRHELPER_POLL_SECONDS,
     CRHELPER_SLEEP_ON_DELETE,
+    DELETE_GOAL,
+    DESCRIBE_GOAL,
+    LATENCY_GOAL,
     PENDING_SECONDS,
     PROVIDER,
     SFN_TRANSITIONS_PER_POLL,
@@ -39,6 +41,7 @@ from benchmarks.simulation import (
     Bench,
     FunctionSettings,
     RequestResult,
+    invocation_bound,
     jittered,
     markdown_table,
     percentile,
@@ -50,18 +53,6 @@ DURATIONS: tuple[tuple[str, float], ...] = (("30 s", 30.0), ("2 min", 120.0), ("
 JITTER = 0.15
 DELETE_SECONDS = 20.0
 STOP_SECONDS = 20.0
-LATENCY_GOAL = 5.0
-"""Seconds from ACTIVE to the response, p95."""
-DESCRIBE_GOAL = 4.0
-"""At most one Describe per this many seconds, on average."""
-DELETE_GOAL = 10.0
-"""Seconds from the job gone to the Delete response."""
-MINUTES_PER_INVOCATION = 13
-
-
-def invocation_bound(job_seconds: float) -> int:
-    """The goal: at most 1 + ceil(job minutes / 13) invocations."""
-    return 1 + math.ceil(job_seconds / 60 / MINUTES_PER_INVOCATION)
 
 
 def problems(result: RequestResult) -> list[str]:

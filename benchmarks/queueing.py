@@ -1,19 +1,18 @@
 """Queueing under Forecast's quota of 3 export jobs in progress per kind, in simulated time.
 
-    python -m benchmarks.queueing                 # the three scenarios (make queue), a few seconds
+    python -m benchmarks.queueing                 # the three scenarios, a few minutes
     python -m benchmarks.queueing --study         # and the study of queueing policies (benchmarks/queue_model.py)
-    python -m benchmarks.queueing --policy recommended   # the recommended policy inside the real lifecycle
 
 Many Create requests arrive at once. Each runs the real lifecycle
 (``forecast_export_provider.lifecycle.Lifecycle`` over ``forecast.ForecastExports`` and ``Backoff``,
 with a boto3 Forecast client talking to the Forecast stand-in) in its own thread, on one shared
-virtual clock (:class:`benchmarks.virtual_time.Conductor`): a thread's ``sleep`` blocks it until
+virtual clock (:class:`tests.standins.virtual_time.Conductor`): a thread's ``sleep`` blocks it until
 virtual time reaches its wake-up, and time jumps to the earliest wake-up only when every request
 is asleep or finished. The stand-in reads the same clock, so its jobs' states, the quota and the
 timestamps of every call are virtual too. An hour of queueing runs in seconds.
 
-Lambda is modelled, crhelper skipped: each request runs ``Lifecycle.start`` and then
-``Lifecycle.resume`` with the state carried as JSON, each invocation handing off at its start +
+Lambda is modelled, crhelper skipped: each request runs ``Lifecycle.begin`` and ``Lifecycle.run``,
+then ``run`` again with the state carried as JSON, each invocation handing off at its start +
 :data:`HANDOFF_SECONDS` (a 900 s function less a 60 s reserve), with :data:`INVOKE_DELAY_SECONDS`
 between two invocations. Figures come from the stand-in's call log and jobs, and from the instants
 at which the lifecycle answered.
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import json
 import math
 import os
@@ -34,13 +32,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import benchmarks  # noqa: F401  (puts lambda/ and constructs/ on the import path)
 from benchmarks.queue_model import queued_intervals, take_gaps
-from benchmarks.simulation import markdown_table, percentile
-from benchmarks.virtual_time import Conductor
 from tests.properties import valid_properties
 from tests.standins.forecast import KINDS as STANDIN_KINDS
 from tests.standins.forecast import ForecastStandIn
+from tests.standins.simulation import markdown_table, percentile
+from tests.standins.virtual_time import Conductor
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -141,92 +138,16 @@ LifecycleFactory = Callable[[Any, Any, random.Random, Mapping[str, str]], Any]
 
 def default_environment() -> dict[str, str]:
     """The environment the CDK construct deploys (what the handler reads), as strings."""
-    # The construct library starts jsii's Node.js process, which warns at length about old Node versions.
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20,22")
-    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    from forecast_export_cdk import provider
+    from forecast_export_provider.constants import POLL_INTERVAL_SECONDS, TOTAL_WAIT_SECONDS
 
-    names = ("TOTAL_WAIT_SECONDS", "POLL_INTERVAL_SECONDS", "RETRY_BASE_SECONDS", "RETRY_CAP_SECONDS")
-    return {name: str(getattr(provider, name)) for name in names if hasattr(provider, name)}
+    return {"TOTAL_WAIT_SECONDS": str(TOTAL_WAIT_SECONDS), "POLL_INTERVAL_SECONDS": str(POLL_INTERVAL_SECONDS)}
 
 
 def build_lifecycle(client: Any, clock: Any, rng: random.Random, environ: Mapping[str, str]) -> Any:
-    """The lifecycle as ``entrypoint.build_lifecycle`` builds it, on the given client, clock and rng.
+    """The lifecycle exactly as the handler builds it, on the given client, clock and rng."""
+    from forecast_export_provider.entrypoint import build_lifecycle as handlers_build_lifecycle
 
-    The parameters are copied from ``entrypoint.build_lifecycle`` (backoff base and cap from
-    RETRY_BASE_SECONDS / RETRY_CAP_SECONDS, ``WaitSettings.from_env``). When the entry point offers
-    a shared ``build_lifecycle(environ, client=, clock=, rng=)``, that one is used instead, so the
-    benchmark measures exactly what the handler builds.
-    """
-    from forecast_export_provider import entrypoint
-    from forecast_export_provider.forecast import Backoff, ForecastExports
-    from forecast_export_provider.lifecycle import Lifecycle, WaitSettings
-
-    shared = getattr(entrypoint, "build_lifecycle", None)
-    if shared is not None:
-        parameters = inspect.signature(inspect.unwrap(shared)).parameters
-        if {"client", "clock", "rng"} <= set(parameters):
-            return shared(environ, client=client, clock=clock, rng=rng)
-    backoff = Backoff(
-        base=float(environ.get("RETRY_BASE_SECONDS", 1.0)),
-        cap=float(environ.get("RETRY_CAP_SECONDS", 30.0)),
-        rng=rng,
-    )
-    return Lifecycle(ForecastExports(client, clock, backoff), clock, WaitSettings.from_env(environ))
-
-
-def recommended_lifecycle(client: Any, clock: Any, rng: random.Random, environ: Mapping[str, str]) -> Any:
-    """The handler's lifecycle with the recommended queueing policy around its Create (a preview).
-
-    A refused Create (LimitExceededException) is retried as :func:`benchmarks.queue_model.next_attempt_delay`
-    says, with one List of the kind's jobs before each decision, until the invocation's hand-off;
-    everything else is the handler's own code. The policy's memory stays on this request's object
-    here; in the handler it would travel in the request's state.
-    """
-    from botocore import xform_name
-    from botocore.exceptions import ClientError
-
-    from benchmarks import queue_model
-    from forecast_export_provider.forecast import OutOfTime
-
-    lifecycle = build_lifecycle(client, clock, rng, environ)
-    if not hasattr(lifecycle, "start"):
-        raise SystemExit("--policy recommended wraps the Create of the handler before its queueing rewrite only")
-    exports = lifecycle.exports
-    plain_create = exports.create
-    memory: dict[str, Any] = {}
-
-    def jobs_seen(kind: Any) -> list[queue_model.JobSeen]:
-        page = getattr(client, xform_name(kind.list_operation))()
-        return [
-            queue_model.JobSeen(
-                created=summary["CreationTime"].timestamp(),
-                finished=None
-                if summary["Status"] in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING")
-                else summary["LastModificationTime"].timestamp(),
-            )
-            for summary in page.get(kind.list_key, [])
-        ]
-
-    def create(kind: Any, request: Mapping[str, Any]) -> str:
-        nonlocal memory
-        method = getattr(client, xform_name(kind.create_operation))
-        while True:
-            try:
-                return str(method(**request)[kind.arn_property])
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "LimitExceededException":
-                    return str(plain_create(kind, request))
-            now = clock.now()
-            observed = jobs_seen(kind) if queue_model.should_observe(memory, now) else None
-            delay, memory = queue_model.next_attempt_delay(memory, observed, now, rng)
-            memory = json.loads(json.dumps(memory))
-            if clock.now() + delay >= exports.retry_until:
-                raise OutOfTime(kind.create_operation, "LimitExceededException")
-            clock.sleep(delay)
-
-    exports.create = create
-    return lifecycle
+    return handlers_build_lifecycle(environ, client=client, clock=clock, rng=rng)
 
 
 @contextlib.contextmanager
@@ -318,34 +239,22 @@ def run_scenario(
 
 
 def _status(outcome: Any) -> str:
-    """An outcome's status as text (a string before the queueing rewrite, an enum after)."""
-    return str(getattr(outcome.status, "value", outcome.status))
+    return str(outcome.status.value)
 
 
 def _requester(conductor: Conductor, lifecycle: Any, request: Any, trace: Trace) -> Callable[[], None]:
-    """One request's life: its first invocation, then new ones (state carried as JSON) until answered.
-
-    Two lifecycle interfaces are supported: ``start``/``resume`` with a dict state (the handler
-    until the queueing rewrite) and ``begin``/``run`` with a ``WaitState`` (after it).
-    """
+    """One request's life: its first invocation, then new ones (state carried as JSON) until answered."""
+    from forecast_export_provider.lifecycle import WaitState
 
     def first(started: float) -> tuple[Any, Any]:
-        if hasattr(lifecycle, "begin"):
-            state = lifecycle.begin(request)
-            return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
-        outcome = lifecycle.start(request, started + HANDOFF_SECONDS)
-        return outcome, outcome.state
+        state = lifecycle.begin(request)
+        return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
 
     def carried(state: Any) -> Any:
-        if hasattr(state, "to_json"):
-            return type(state).from_json(json.loads(json.dumps(state.to_json())))
-        return json.loads(json.dumps(state))
+        return WaitState.from_json(json.loads(json.dumps(state.to_json())))
 
     def next_one(state: Any, started: float) -> tuple[Any, Any]:
-        if hasattr(lifecycle, "begin"):
-            return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
-        outcome = lifecycle.resume(request, state, started + HANDOFF_SECONDS)
-        return outcome, outcome.state
+        return lifecycle.run(request, state, started + HANDOFF_SECONDS), state
 
     def invocations() -> None:
         started = conductor.now()
@@ -501,13 +410,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", type=int, action="append", help="run only scenario N (1-3); repeatable")
     parser.add_argument("--study", action="store_true", help="also run the policy study (pure model)")
     parser.add_argument("--study-only", action="store_true", help="run only the policy study")
-    parser.add_argument(
-        "--policy",
-        choices=("handler", "recommended"),
-        default="handler",
-        help="handler: the lifecycle as the handler builds it (default); recommended: with the "
-        "recommended queueing policy wrapped around its Create",
-    )
     parser.add_argument("--verbose", action="store_true", help="list every failure")
     arguments = parser.parse_args(argv)
 
@@ -515,8 +417,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not arguments.study_only:
         chosen = [SCENARIOS[i - 1] for i in arguments.only] if arguments.only else list(SCENARIOS)
         factory = build_lifecycle
-        if arguments.policy == "recommended":
-            factory = recommended_lifecycle
         results = []
         for scenario in chosen:
             if arguments.jitter:
@@ -530,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         runs = f"{arguments.runs} run(s) from seed {arguments.seed}"
-        settings = f"{arguments.policy} policy, {runs}, jitter {arguments.jitter:g}"
+        settings = f"{runs}, jitter {arguments.jitter:g}"
         print(f"Queueing under the quota ({settings})")
         print()
         print(figures_table(results))

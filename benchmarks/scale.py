@@ -38,7 +38,9 @@ EVENTBRIDGE_INPUT_LIMIT = 8192
 ASYNC_PAYLOAD_LIMIT = 256 * 1024
 
 
-def event(stack_id: str, endpoint: ResponseEndpoint, logical_id: str, request_type: str, **fields: Any) -> dict:
+def event(
+    stack_id: str, endpoint: ResponseEndpoint, logical_id: str, request_type: str, **fields: Any
+) -> dict[str, Any]:
     request_id = str(uuid.uuid4())
     return {
         "RequestType": request_type,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+
 from forecast_export_cdk import (
     ExplainabilityExport,
     ExportDestination,

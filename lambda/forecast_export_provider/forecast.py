@@ -167,6 +167,10 @@ class ForecastExports:
                 return str(summary[kind.arn_property])
         return None
 
+    def first_page(self, kind: ExportKind) -> list[dict[str, Any]]:
+        """One List page (up to 100) of the kind's exports, whatever their state."""
+        return list(self.call(kind.list_operation, MaxResults=100).get(kind.list_key, []))
+
     def in_progress(self, kind: ExportKind) -> list[dict[str, Any]]:
         """The summaries of the exports of ``kind`` whose jobs are in progress in the account."""
         return [

@@ -109,8 +109,6 @@ class WaitState:
     then_fail: str | None = None
     """The reason to answer once a failed replacement has been deleted."""
     queued_since: float | None = None
-    queue: dict[str, Any] = field(default_factory=dict)
-    """The queueing policy's memory (:mod:`.queueing`)."""
     idle_refusals: int = 0
     """Creates refused for the quota while no job of the kind was in progress."""
 
@@ -427,12 +425,16 @@ class _Run:
     def queue_for_a_slot(self, kind: ExportKind, error: ForecastError) -> Outcome | None:
         """A Create refused for a limit: queue while jobs of the kind are in progress, else fail."""
         state = self.state
-        now = self.clock.now()
-        in_progress = self.exports.in_progress(kind)
         state.step = Step.QUEUE
         if state.queued_since is None:
-            state.queued_since = now
-        if not in_progress:
+            state.queued_since = self.clock.now()
+        page = self.exports.first_page(kind)
+        jobs = [seen for seen in map(queueing.JobSeen.from_summary, page) if seen is not None]
+        busy = any(job.finished is None for job in jobs)
+        if not busy and len(page) >= 100:
+            # Jobs in progress may be beyond the first page: ask for them by status.
+            busy = bool(self.exports.in_progress(kind))
+        if not busy:
             state.idle_refusals += 1
             if state.idle_refusals > 1:
                 raise _Failure(
@@ -443,9 +445,7 @@ class _Run:
             self.pause(self.settings.limit_recheck)
             return None
         state.idle_refusals = 0
-        seen = [queueing.JobSeen.from_summary(item) for item in in_progress]
-        delay, state.queue = queueing.next_attempt_delay(self.settings.queue, state.queue, seen, now, self.rng)
-        self.pause(delay)
+        self.pause(queueing.next_attempt_delay(self.settings.queue, jobs, self.clock.now(), self.rng))
         return None
 
     def adoptable(self, spec: ExportSpec, name: str) -> str:

@@ -1,9 +1,12 @@
 """When a Create refused by Forecast's concurrent-jobs quota tries again.
 
-A request waiting for a slot does not know how many others wait with it. What it can see cheaply
-is the kind's jobs in progress (the List call that tells the quota from a resource-count limit
-returns them). :func:`next_attempt_delay` turns that into the pause before the next Create.
-Its memory travels in the request's state between invocations, so it is plain JSON.
+A request waiting for a slot does not know how many others wait with it, but one List page of the
+kind's exports shows what it needs: the jobs in progress (when each started) and the jobs that
+finished (how long they took). The next slot should free when the oldest job in progress has run
+as long as the shortest recent job. A waiter sleeps until a little before that, then tries within
+a spread; without a prediction it polls. Many waiters thus converge on each freed slot within
+seconds, without polling all the time. ``benchmarks/queue_model.py`` compares this policy with
+others; ``docs/benchmarks.md`` has the figures.
 """
 
 from __future__ import annotations
@@ -14,50 +17,66 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+QUOTA = 3
+"""Forecast's default quota of export jobs of one kind in progress at once."""
+IN_PROGRESS = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
+RECENT_DURATIONS = 5
+
 
 @dataclass(frozen=True)
 class QueueSettings:
     """The policy's time scale."""
 
-    base: float = 2.0
-    """The first pause after a refusal."""
-    cap: float = 20.0
-    """The longest pause."""
+    poll: float = 8.0
+    """The polling interval without a prediction (± 50 %), and the spread after a predicted slot."""
+    retry: float = 1.0
+    """The pause (± 50 %) when the List shows a free slot: the refusal was a moment too early."""
+    margin: float = 0.1
+    """How much earlier than the shortest recent duration the next slot is expected."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> QueueSettings:
         return cls(
-            base=max(float(environ.get("QUEUE_BASE_SECONDS", cls.base)), 0.001),
-            cap=max(float(environ.get("QUEUE_CAP_SECONDS", cls.cap)), 0.001),
+            poll=max(float(environ.get("QUEUE_POLL_SECONDS", cls.poll)), 0.001),
+            retry=max(float(environ.get("QUEUE_RETRY_SECONDS", cls.retry)), 0.001),
         )
 
 
 @dataclass(frozen=True)
 class JobSeen:
-    """A job of the kind in progress, as List shows it."""
+    """An export job of the kind, as a List page shows it."""
 
-    arn: str
-    status: str
-    created: float | None
+    created: float
+    finished: float | None
+    """When the job left CREATE_PENDING/CREATE_IN_PROGRESS (its LastModificationTime), or None."""
 
     @classmethod
-    def from_summary(cls, summary: Mapping[str, Any]) -> JobSeen:
-        created = summary.get("CreationTime")
-        arn = next((str(value) for key, value in summary.items() if key.endswith("Arn") and isinstance(value, str)), "")
-        return cls(arn, str(summary.get("Status", "")), created.timestamp() if isinstance(created, datetime) else None)
+    def from_summary(cls, summary: Mapping[str, Any]) -> JobSeen | None:
+        created, modified = summary.get("CreationTime"), summary.get("LastModificationTime")
+        if not isinstance(created, datetime):
+            return None
+        if summary.get("Status") in IN_PROGRESS:
+            return cls(created.timestamp(), None)
+        finished = modified.timestamp() if isinstance(modified, datetime) else None
+        return cls(created.timestamp(), finished) if finished is not None else None
 
 
-def next_attempt_delay(
-    settings: QueueSettings,
-    memory: Mapping[str, Any],
-    in_progress: Sequence[JobSeen],
-    now: float,
-    rng: random.Random,
-) -> tuple[float, dict[str, Any]]:
-    """The pause before the next Create, and the memory to keep.
+def predicted_free_slot(jobs: Sequence[JobSeen], margin: float) -> float | None:
+    """When the first job in progress may finish: the oldest one's start plus the shortest of the
+    recent durations, less ``margin`` of it. None without both."""
+    finished = sorted((job for job in jobs if job.finished is not None), key=lambda job: job.finished or 0.0)
+    durations = [job.finished - job.created for job in finished[-RECENT_DURATIONS:] if job.finished is not None]
+    started = [job.created for job in jobs if job.finished is None]
+    if not durations or not started:
+        return None
+    return min(started) + (1 - margin) * min(durations)
 
-    Capped exponential growth with jitter over the refusals seen.
-    """
-    attempts = int(memory.get("attempts", 0)) + 1
-    interval = min(settings.cap, settings.base * 1.5 ** (attempts - 1))
-    return rng.uniform(0.5, 1.5) * interval, {"attempts": attempts}
+
+def next_attempt_delay(settings: QueueSettings, jobs: Sequence[JobSeen], now: float, rng: random.Random) -> float:
+    """Seconds to wait before the next Create, given the kind's jobs from one List page."""
+    if sum(1 for job in jobs if job.finished is None) < QUOTA:
+        return settings.retry * rng.uniform(0.5, 1.5)
+    predicted = predicted_free_slot(jobs, settings.margin)
+    if predicted is not None and predicted > now:
+        return predicted - now + rng.uniform(0, settings.poll)
+    return settings.poll * rng.uniform(0.5, 1.5)

@@ -30,8 +30,8 @@ FAST_ENVIRONMENT = {
     "TOTAL_WAIT_SECONDS": "40",
     "RETRY_BASE_SECONDS": "0.02",
     "RETRY_CAP_SECONDS": "0.3",
-    "QUEUE_BASE_SECONDS": "0.05",
-    "QUEUE_CAP_SECONDS": "0.3",
+    "QUEUE_POLL_SECONDS": "0.3",
+    "QUEUE_RETRY_SECONDS": "0.05",
     "LOOK_AGAIN_SECONDS": "0.05",
     "LIMIT_RECHECK_SECONDS": "0.3",
     # The most verbose level, to prove that nothing secret is logged even then.

@@ -408,7 +408,7 @@ def test_delete_failed_answers_with_forecasts_message(lifecycle: Lifecycle, fore
 
 
 def test_the_wait_state_survives_a_round_trip_through_json() -> None:
-    state = WaitState(Step.QUEUE, 1.0, 2.0, kind="forecast_export", arn="arn", queue={"attempts": 2}, replacing=True)
+    state = WaitState(Step.QUEUE, 1.0, 2.0, kind="forecast_export", arn="arn", queued_since=1.5, replacing=True)
     again = WaitState.from_json(json.loads(json.dumps(state.to_json())))
     assert again == state
     assert again.step is Step.QUEUE

@@ -1,7 +1,7 @@
 """The waiting design's budget (docs/design.md, docs/benchmarks.md), checked in simulated time.
 
-The real handler runs in-process with crhelper, through the benchmark's driver
-(:mod:`benchmarks.simulation`): one virtual clock drives the Forecast stand-in, the handler's
+The real handler runs in-process with crhelper, through the simulation that the benchmarks use too
+(:mod:`tests.standins.simulation`): one virtual clock drives the Forecast stand-in, the handler's
 waiting and the Lambda context, so an hour of waiting takes about a second. Every assertion is on
 virtual-time figures and counts, never on the wall clock.
 
@@ -17,8 +17,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.latency import DELETE_GOAL, DESCRIBE_GOAL, LATENCY_GOAL, invocation_bound
-from benchmarks.simulation import PROVIDER, Bench, FunctionSettings, RequestResult, simulate_create, simulate_delete
+from tests.standins.simulation import (
+    DELETE_GOAL,
+    DESCRIBE_GOAL,
+    LATENCY_GOAL,
+    PROVIDER,
+    Bench,
+    FunctionSettings,
+    RequestResult,
+    invocation_bound,
+    simulate_create,
+    simulate_delete,
+)
 
 CLOUDFORMATION_WAIT = 3600.0
 
