@@ -63,7 +63,8 @@ class StackArtifact:
         asset_hash = key.removesuffix(".zip")
         source = self.assets["files"][asset_hash]["source"]
         assert source["packaging"] == "zip"
-        return self.directory / source["path"]
+        relative_path: str = source["path"]
+        return self.directory / relative_path
 
     def role_policies(self, role_logical_id: str) -> list[dict[str, Any]]:
         """Every policy document attached to a role: inline ones and AWS::IAM::Policy resources."""

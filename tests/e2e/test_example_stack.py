@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
 from forecast_export_provider.kinds import KINDS
 from forecast_export_provider.naming import generated_name
-
 from tests.standins.catch_all import CatchAllEndpoint
 from tests.standins.cfn_endpoint import ResponseEndpoint
 from tests.standins.forecast import ForecastStandIn
@@ -47,6 +47,9 @@ PARAMETERS = {
 ATTRIBUTES = {"Arn", "Name", "Status", "DestinationPath", "Format", "CreationTime", "LastModificationTime", "SourceArn"}
 KIND_OF_TYPE = {kind.resource_type: kind for kind in KINDS}
 LAMBDA_RUNTIME_ACTIONS = ("logs:*", "sqs:SendMessage")
+
+Answered = tuple[str, dict[str, Any], dict[str, Any]]
+"""One request of a lifecycle: the step's name, the event sent and CloudFormation's view of the answer."""
 """Granted for the Lambda service to write the function's logs and to put a failed asynchronous
 invocation in its dead-letter queue; the handler code never calls them."""
 
@@ -67,7 +70,7 @@ class Run:
     lambda_service: LambdaServiceStandIn
     catch_all: CatchAllEndpoint
     function_logical_id: str
-    answers: dict[str, list[tuple[str, dict[str, Any], dict[str, Any]]]] = field(default_factory=dict)
+    answers: dict[str, list[Answered]] = field(default_factory=dict)
     continuation: dict[str, Any] = field(default_factory=dict)
     continuation_invocations: int = 0
     logs: str = ""
@@ -108,9 +111,11 @@ class CloudFormation:
             raise TimeoutError(f"no answer to {event['RequestType']} {self.logical_id}{detail}") from None
 
 
-def lifecycle_of(cfn: CloudFormation, properties: dict[str, Any], forecast: ForecastStandIn, slow: set[str]) -> list:
+def lifecycle_of(
+    cfn: CloudFormation, properties: dict[str, Any], forecast: ForecastStandIn, slow: set[str]
+) -> list[Answered]:
     """Create (twice), tags-only Updates, replacing Update, cleanup Delete, Delete, Delete while creating."""
-    log: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    log: list[Answered] = []
 
     def step(name: str, event: dict[str, Any], times: int = 1) -> dict[str, Any]:
         answer = cfn.send(event, times)
@@ -164,7 +169,7 @@ def run(example: StackArtifact) -> Iterator[Run]:
         observed = Run(example, resolver, forecast, lambda_service, catch_all, function_logical_id)
         with runtime_for(example, resolver, function_logical_id, **services) as runtime:
 
-            def drive(logical_id: str) -> list:
+            def drive(logical_id: str) -> list[Answered]:
                 cfn = CloudFormation(example, runtime, endpoint, logical_id)
                 return lifecycle_of(cfn, properties[logical_id], forecast, slow)
 
