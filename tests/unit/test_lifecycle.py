@@ -414,7 +414,9 @@ def test_the_wait_state_survives_a_round_trip_through_json() -> None:
     assert again.step is Step.QUEUE
 
 
-def test_a_poll_interval_longer_than_an_invocation_still_makes_progress(lifecycle, forecast, clock) -> None:
+def test_a_poll_interval_longer_than_an_invocation_still_makes_progress(
+    lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
+) -> None:
     forecast.duration = 6.0
     outcome, invocations = run_to_the_end(lifecycle, request("Create", valid_properties()), invocation_seconds=2.0)
     assert outcome.status is Status.SUCCESS
