@@ -27,7 +27,7 @@ RECENT_DURATIONS = 5
 class QueueSettings:
     """The policy's time scale."""
 
-    poll: float = 8.0
+    poll: float = 6.0
     """The polling interval without a prediction (± 50 %), and the spread after a predicted slot."""
     retry: float = 1.0
     """The pause (± 50 %) when the List shows a free slot: the refusal was a moment too early."""
