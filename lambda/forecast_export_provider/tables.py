@@ -23,6 +23,7 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .constants import MAX_REASON_LENGTH
 from .kinds import PREDICTOR_BACKTEST_EXPORT, SOURCE_PROPERTIES, ExportKind, kind_of_arn
 from .schema import (
     CSV_ESCAPE,
@@ -43,7 +44,6 @@ FAILED = "FAILED"
 RESOURCE_TYPE = "Custom::ForecastExportTable"
 DATASETS = ("forecasted-values", "accuracy-metrics-values")
 MANIFEST_NAME = "symlink.txt"
-MAX_REASON_LENGTH = 250
 OWNER_PARAMETER = "forecast_export_table"
 """Glue table parameter that marks a table as made by this provider (value: the export ARN)."""
 

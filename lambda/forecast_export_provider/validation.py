@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from .constants import MAX_REASON_LENGTH
 from .kinds import SOURCE_PROPERTIES, ExportKind, kinds_in
 
 MAX_TAGS = 50
@@ -61,7 +62,7 @@ class InvalidProperties(ValueError):
         super().__init__(summarize(self.problems))
 
 
-def summarize(problems: Sequence[Problem], limit: int = 250) -> str:
+def summarize(problems: Sequence[Problem], limit: int = MAX_REASON_LENGTH) -> str:
     """Join problems into one message of at most ``limit`` characters."""
     text = ""
     for index, problem in enumerate(problems):
