@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tests.standins.simulation import percentile
+
 QUOTA = 3
 """Forecast's quota: export jobs of one kind in CREATE_PENDING, CREATE_IN_PROGRESS or CREATE_STOPPING."""
 
@@ -77,17 +79,6 @@ def take_gaps(frees: Sequence[float], takes: Sequence[float], queued: Sequence[t
         elif pending:
             gaps.append(moment - pending.popleft())
     return gaps
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile, linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 # --------------------------------------------------------------------------- policies
