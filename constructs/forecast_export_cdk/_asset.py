@@ -41,7 +41,7 @@ def package_directory(name: str) -> Path:
     if len(locations) != 1:
         raise RuntimeError(
             f"cannot bundle the provider: package {name!r} is not importable as a regular package; "
-            "install forecast-export-cdk with its dependencies (pip install forecast-export-cdk)"
+            "install forecast-export-cdk with its dependencies (pip install . from a checkout)"
         )
     return Path(locations[0])
 
