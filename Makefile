@@ -13,6 +13,8 @@ CHECKOV_DIR := tools/checkov
 # The Lambda platform's wheels of what the asset adds to the runtime (see _asset.py).
 LAMBDA_WHEELS := build/lambda-wheels
 export PATH := $(BIN):$(PATH)
+# Independent set-up steps (the virtual environments, the wheels, the CDK CLI) run side by side.
+MAKEFLAGS += --jobs=2
 # Keeps CDK CLI telemetry and update checks off the network.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
