@@ -25,20 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from forecast_export_provider.queueing import JobSeen, predicted_free_slot
 from tests.standins.simulation import percentile
 
 QUOTA = 3
 """Forecast's quota: export jobs of one kind in CREATE_PENDING, CREATE_IN_PROGRESS or CREATE_STOPPING."""
-
-
-@dataclass(frozen=True)
-class JobSeen:
-    """One export job of the kind, as a List shows it."""
-
-    created: float
-    """CreationTime (epoch seconds)."""
-    finished: float | None
-    """LastModificationTime once the job has left CREATE_PENDING/CREATE_IN_PROGRESS; None before."""
 
 
 QueueMemory = dict[str, Any]
@@ -160,7 +151,7 @@ class Predict:
         jobs = observed or []
         if sum(1 for job in jobs if job.finished is None) < QUOTA:
             return rng.uniform(0, 1), memory
-        predicted = predicted_free_slot(jobs, margin=self.margin)
+        predicted = predicted_free_slot(jobs, self.margin)
         if predicted is not None and predicted > now:
             return predicted - now + rng.uniform(0, self.spread), memory
         return self.interval * rng.uniform(0.5, 1.5), memory
@@ -199,24 +190,13 @@ class GapFeedback:
             memory["seen"] = max((job.finished or -math.inf for job in observed), default=-math.inf)
             memory["interval"] = interval
             if self.predict:
-                predicted = predicted_free_slot(observed)
+                predicted = predicted_free_slot(observed, 0.0)
                 if predicted is not None and predicted > now:
                     memory["predicted"] = predicted
         predicted_at = memory.get("predicted")
         if self.predict and predicted_at is not None and predicted_at > now:
             return predicted_at - now + rng.uniform(0, interval), memory
         return interval * rng.uniform(0.5, 1.5), memory
-
-
-def predicted_free_slot(jobs: Sequence[JobSeen], recent: int = 5, margin: float = 0.0) -> float | None:
-    """When a job in progress may finish first: the oldest one's start plus the shortest of the
-    latest ``recent`` durations seen, less ``margin`` of it (None without both)."""
-    finished = sorted((job for job in jobs if job.finished is not None), key=lambda job: job.finished or 0.0)
-    latest = [job.finished - job.created for job in finished[-recent:] if job.finished is not None]
-    in_progress = [job.created for job in jobs if job.finished is None]
-    if not latest or not in_progress:
-        return None
-    return min(in_progress) + (1 - margin) * min(latest)
 
 
 def observed_gaps(jobs: Sequence[JobSeen], after: float) -> list[float]:
@@ -491,7 +471,7 @@ def next_attempt_delay(
                 history = [*history, [now, interval]][-HISTORY:]
         durations_seen = sum(1 for job in observed if job.finished is not None)
         margin = DURATION_MARGIN + FEW_DURATIONS_MARGIN / max(durations_seen, 1)
-        predicted = predicted_free_slot(observed, recent=len(observed), margin=margin)
+        predicted = predicted_free_slot(observed, margin, recent=len(observed))
         memory["predicted"] = predicted if predicted is not None and predicted > now else None
     if not history:
         history = [[now, interval]]

@@ -61,11 +61,11 @@ class JobSeen:
         return cls(created.timestamp(), finished) if finished is not None else None
 
 
-def predicted_free_slot(jobs: Sequence[JobSeen], margin: float) -> float | None:
+def predicted_free_slot(jobs: Sequence[JobSeen], margin: float, recent: int = RECENT_DURATIONS) -> float | None:
     """When the first job in progress may finish: the oldest one's start plus the shortest of the
-    recent durations, less ``margin`` of it. None without both."""
+    ``recent`` latest durations, less ``margin`` of it. None without both."""
     finished = sorted((job for job in jobs if job.finished is not None), key=lambda job: job.finished or 0.0)
-    durations = [job.finished - job.created for job in finished[-RECENT_DURATIONS:] if job.finished is not None]
+    durations = [job.finished - job.created for job in finished[-recent:] if job.finished is not None]
     started = [job.created for job in jobs if job.finished is None]
     if not durations or not started:
         return None
