@@ -21,11 +21,12 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .compat import ContinuingResource
-from .constants import MAX_REASON_LENGTH, MAX_RESPONSE_BYTES
+from .constants import MAX_RESPONSE_BYTES
 from .forecast import Backoff, Clock, ForecastExports, SystemClock
 from .lifecycle import Lifecycle, Outcome, Request, Status, WaitSettings, WaitState, failure_physical_id
 from .tables import CLIENT_CONFIG as TABLE_CLIENT_CONFIG
 from .tables import TableOutcome, TableRequest, TableResource, is_table_request
+from .validation import shorten
 
 STATE_KEY = "ForecastExportWait"
 FORECAST_CONNECT_TIMEOUT = 3.0
@@ -181,11 +182,6 @@ def answer_table(outcome: TableOutcome) -> str:
     helper.Data = fit_response(outcome.physical_id, outcome.data)
     logger.info("Succeeded: %s", outcome.physical_id)
     return outcome.physical_id
-
-
-def shorten(reason: str) -> str:
-    """Keep the start of a long reason: crhelper would keep only its end."""
-    return reason if len(reason) <= MAX_REASON_LENGTH else reason[: MAX_REASON_LENGTH - 3] + "..."
 
 
 def fit_response(physical_id: str, data: Mapping[str, str]) -> dict[str, str]:

@@ -23,7 +23,6 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .constants import MAX_REASON_LENGTH
 from .kinds import PREDICTOR_BACKTEST_EXPORT, SOURCE_PROPERTIES, ExportKind, kind_of_arn
 from .schema import (
     CSV_ESCAPE,
@@ -36,7 +35,7 @@ from .schema import (
     parquet_columns,
     parquet_fields,
 )
-from .validation import S3_BUCKET, InvalidProperties, Problem, show
+from .validation import S3_BUCKET, InvalidProperties, Problem, shorten, show
 
 SUCCESS = "SUCCESS"
 FAILED = "FAILED"
@@ -539,7 +538,7 @@ class TableResource:
 
     @staticmethod
     def _failed(reason: str, physical_id: str) -> TableOutcome:
-        short = reason if len(reason) <= MAX_REASON_LENGTH else reason[: MAX_REASON_LENGTH - 3] + "..."
+        short = shorten(reason)
         logger.info("Table request failed: %s", short)
         return TableOutcome(FAILED, physical_id, reason=short)
 

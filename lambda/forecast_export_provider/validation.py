@@ -62,6 +62,11 @@ class InvalidProperties(ValueError):
         super().__init__(summarize(self.problems))
 
 
+def shorten(reason: str) -> str:
+    """Keep the start of a long reason: crhelper would keep only its end."""
+    return reason if len(reason) <= MAX_REASON_LENGTH else reason[: MAX_REASON_LENGTH - 3] + "..."
+
+
 def summarize(problems: Sequence[Problem], limit: int = MAX_REASON_LENGTH) -> str:
     """Join problems into one message of at most ``limit`` characters."""
     text = ""

@@ -47,11 +47,11 @@ PARAMETERS = {
 ATTRIBUTES = {"Arn", "Name", "Status", "DestinationPath", "Format", "CreationTime", "LastModificationTime", "SourceArn"}
 KIND_OF_TYPE = {kind.resource_type: kind for kind in KINDS}
 LAMBDA_RUNTIME_ACTIONS = ("logs:*", "sqs:SendMessage")
+"""Granted for the Lambda service to write the function's logs and to put a failed asynchronous
+invocation in its dead-letter queue; the handler code never calls them."""
 
 Answered = tuple[str, dict[str, Any], dict[str, Any]]
 """One request of a lifecycle: the step's name, the event sent and CloudFormation's view of the answer."""
-"""Granted for the Lambda service to write the function's logs and to put a failed asynchronous
-invocation in its dead-letter queue; the handler code never calls them."""
 
 
 @pytest.fixture(scope="module")
