@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -39,7 +40,11 @@ HANDOFF_RESERVE_SECONDS = 2 * (FORECAST_CONNECT_TIMEOUT + FORECAST_READ_TIMEOUT)
 """Time kept back at the end of an invocation: a step's two slowest Forecast calls, the hand-over
 and a margin before crhelper's guard, which answers FAILED half a second before the end."""
 MIN_HANDOFF_RESERVE_SECONDS = 2.0
-INVOKE_RETRY_FLOOR_SECONDS = 1.0
+INVOKE_END_MARGIN_SECONDS = 0.75
+"""An Invoke attempt ends at least this long before the invocation does: crhelper's guard answers
+half a second before the end, and a failed hand-over's own answer needs the rest."""
+MIN_INVOKE_ATTEMPT_SECONDS = 0.25
+"""The shortest Invoke attempt worth starting (a local Invoke answers in tens of milliseconds)."""
 INVOKE_RETRY_CODES = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "ServiceException", "EC2ThrottledException"}
 )
@@ -58,6 +63,8 @@ class _InFlight:
 
     request: Request | None = None
     state: WaitState | None = None
+    clean_up_after_answer: bool = False
+    """The answer is FAILED and goes out now; ``state`` then goes on deleting a failed replacement."""
 
 
 _in_flight = _InFlight()
@@ -73,6 +80,7 @@ def _hand_over_failed(error: Exception) -> str:
     request, state = _in_flight.request, _in_flight.state
     subject = f"export {state.arn.rsplit('/', 1)[-1]}" if state is not None and state.arn else "the export"
     left_behind = wiring().lifecycle.abandon(request, state) if request and state else ""
+    _in_flight.clean_up_after_answer = bool(left_behind)
     return shorten(f"Could not continue waiting for {subject} in a new invocation{left_behind}: {error}")
 
 
@@ -99,8 +107,51 @@ class ExportFailed(Exception):
 
 def handler(event: dict[str, Any], context: Any) -> None:
     """Lambda entry point."""
-    _in_flight.request, _in_flight.state = None, None
+    _in_flight.request, _in_flight.state, _in_flight.clean_up_after_answer = None, None, False
+    cleanup = cleanup_state(event)
+    if cleanup is not None:
+        # A request answered earlier whose failed replacement is still being deleted: CloudFormation
+        # hears nothing more. Should the next hand-over fail, Lambda retries this event.
+        clean_up(event, Request.from_event(event), cleanup, context, retry_on_failure=True)
+        return
     helper(event, context)
+    request, state = _in_flight.request, _in_flight.state
+    if _in_flight.clean_up_after_answer and request is not None and state is not None:
+        # Not raised: a retry of this event would run the request again and answer it twice.
+        clean_up(event, request, state, context, retry_on_failure=False)
+
+
+def cleanup_state(event: Mapping[str, Any]) -> WaitState | None:
+    """The state of an answered request's clean-up, if ``event`` is one."""
+    data = event.get("CrHelperData") if isinstance(event, Mapping) else None
+    state = data.get(STATE_KEY) if isinstance(data, Mapping) else None
+    if isinstance(state, Mapping) and state.get("answered") is True:
+        return WaitState.from_json(state)
+    return None
+
+
+def clean_up(
+    event: Mapping[str, Any], request: Request, state: WaitState, context: Any, *, retry_on_failure: bool
+) -> None:
+    """Delete a failed replacement after its request's answer, handing over until it is gone."""
+    lifecycle = wiring().lifecycle
+    name = (state.arn or "").rsplit("/", 1)[-1]
+    remaining = context.get_remaining_time_in_millis() / 1000.0
+    if invoke_timeouts(remaining) is None:
+        logger.error("No time left to go on deleting the failed replacement %s (delete it)", name)
+        return
+    outcome = lifecycle.run(request, state, handoff_time(lifecycle.clock.now(), remaining))
+    if outcome.status is Status.SUCCESS:
+        logger.info("Deleted the failed replacement %s", name)
+    elif outcome.status is Status.FAILED:
+        logger.error("Could not delete the failed replacement %s (delete it): %s", name, outcome.reason)
+    else:
+        try:
+            continue_in_new_invocation(event, {STATE_KEY: state.to_json()}, context)
+        except Exception as error:
+            logger.error("Could not go on deleting the failed replacement %s (delete it): %s", name, error)
+            if retry_on_failure:
+                raise
 
 
 @helper.create
@@ -153,6 +204,7 @@ def answer(outcome: Outcome, state: WaitState) -> str | None:
         helper.Data = {STATE_KEY: state.to_json()}
         return None
     helper.Data = {}
+    _in_flight.clean_up_after_answer = outcome.clean_up_after
     if outcome.status is Status.FAILED:
         if outcome.physical_id:
             helper.PhysicalResourceId = outcome.physical_id
@@ -218,27 +270,49 @@ def continue_in_new_invocation(event: Mapping[str, Any], data: Mapping[str, Any]
     """
     payload = json.dumps({**event, "CrHelperPoll": True, "CrHelperData": dict(data)}).encode()
     logger.info("Continuing %s in a new invocation", event.get("LogicalResourceId"))
-    client = wiring().lambda_client
+    connections = wiring()
     attempt = 0
+    last: Exception = TimeoutError("no time left for an Invoke attempt")
     while True:
+        timeouts = invoke_timeouts(context.get_remaining_time_in_millis() / 1000.0)
+        if timeouts is None:
+            raise last
         try:
-            client.invoke(FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=payload)
+            connections.invoker(*timeouts).invoke(
+                FunctionName=context.invoked_function_arn, InvocationType="Event", Payload=payload
+            )
             return
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code not in INVOKE_RETRY_CODES and status < 500:
                 raise
-            last: Exception = error
+            last = error
         except BotoCoreError as error:
+            # A timed-out attempt may have started the continuation anyway; a second one is harmless.
             last = error
         delay = random.uniform(0, min(2.0, 0.25 * 2**attempt))
         attempt += 1
-        # Keep clear of crhelper's guard, half a second before the end. Should an attempt outlast
-        # the invocation, Lambda retries the invocation itself, which resumes from the same state.
-        if context.get_remaining_time_in_millis() / 1000.0 - delay < INVOKE_RETRY_FLOOR_SECONDS:
+        if invoke_timeouts(context.get_remaining_time_in_millis() / 1000.0 - delay) is None:
             raise last
         time.sleep(delay)
+
+
+def invoke_timeouts(remaining: float) -> tuple[float, float] | None:
+    """Connect and read timeouts of an Invoke attempt that ends before crhelper's guard; None: too late.
+
+    A long invocation's attempts get the full timeouts; a short one's (an invocation of seconds)
+    are cut to the time left, in quarter seconds so that few clients are built for them.
+    """
+    budget = remaining - INVOKE_END_MARGIN_SECONDS
+    if budget < MIN_INVOKE_ATTEMPT_SECONDS:
+        return None
+    full = INVOKE_CONNECT_TIMEOUT + INVOKE_READ_TIMEOUT
+    if budget >= full:
+        return INVOKE_CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT
+    connect = max(0.25, math.floor(budget * INVOKE_CONNECT_TIMEOUT / full * 4) / 4)
+    read = math.floor((budget - connect) * 4) / 4
+    return (connect, read) if read > 0 else (budget / 2, budget / 2)
 
 
 @dataclass
@@ -247,7 +321,18 @@ class Wiring:
 
     lifecycle: Lifecycle
     lambda_client: Any
+    """The Lambda client with the full Invoke timeouts."""
     _table_clients: dict[str, Any] | None = None
+    _short_invokers: dict[tuple[float, float], Any] = field(default_factory=dict)
+
+    def invoker(self, connect_timeout: float, read_timeout: float) -> Any:
+        """A Lambda client whose Invoke attempts end within these timeouts."""
+        if (connect_timeout, read_timeout) == (INVOKE_CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT):
+            return self.lambda_client
+        key = (connect_timeout, read_timeout)
+        if key not in self._short_invokers:
+            self._short_invokers[key] = build_lambda_client(connect_timeout, read_timeout)
+        return self._short_invokers[key]
 
     def table_clients(self) -> dict[str, Any]:
         """The Glue, S3 and Forecast clients of the table resource, made on first use."""
@@ -285,13 +370,15 @@ def build_lifecycle(
     return Lifecycle(ForecastExports(client, clock, backoff), clock, WaitSettings.from_env(environ), rng)
 
 
-def build_lambda_client() -> Any:
+def build_lambda_client(
+    connect_timeout: float = INVOKE_CONNECT_TIMEOUT, read_timeout: float = INVOKE_READ_TIMEOUT
+) -> Any:
     return boto3.client(
         "lambda",
         config=Config(
             retries={"total_max_attempts": 1},
-            connect_timeout=INVOKE_CONNECT_TIMEOUT,
-            read_timeout=INVOKE_READ_TIMEOUT,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         ),
     )
 

@@ -111,6 +111,15 @@ class WaitState:
     queued_since: float | None = None
     idle_refusals: int = 0
     """Creates refused for the quota while no job of the kind was in progress."""
+    answered: bool = False
+    """The FAILED answer has gone out: only a failed replacement's export is still being deleted,
+    and nothing more is sent to CloudFormation."""
+
+    def clean_up_after_answer(self, until: float) -> None:
+        """From now on, delete the export (a failed replacement) until it is gone, answering nothing."""
+        self.step, self.answered, self.deadline = Step.DISMANTLE, True, until
+        self.replacing = self.stop_requested = False
+        self.stop_refusals = 0
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value not in (None, False, 0, {})}
@@ -131,6 +140,9 @@ class Outcome:
     physical_id: str | None = None
     data: dict[str, str] = field(default_factory=dict)
     reason: str = ""
+    clean_up_after: bool = False
+    """A FAILED answer that is due now, while the state goes on deleting a failed replacement:
+    answer, then run the state (now ``answered``) again until the export is gone."""
 
 
 @dataclass(frozen=True)
@@ -149,11 +161,6 @@ class WaitSettings:
     def settle_interval(self) -> float:
         """Polling while stopping and deleting, which are short: report their end quickly."""
         return min(5.0, self.poll_interval)
-
-    @property
-    def cleanup_reserve(self) -> float:
-        """Time kept back from a replacement's wait, to delete the new export if it fails."""
-        return min(300.0, self.total_wait / 4)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> WaitSettings:
@@ -254,24 +261,16 @@ class Lifecycle:
         return _Run(self, request, state, handoff_at).run()
 
     def abandon(self, request: Request, state: WaitState) -> str:
-        """What to do when a request cannot be continued; returns what the Reason should add.
+        """A request that cannot be continued; returns what its FAILED answer's Reason should add.
 
-        An Update's unfinished replacement is stopped (or, where it cannot be stopped, its deletion
-        requested): the FAILED answer keeps the old id, so CloudFormation never deletes the new one.
+        An Update's unfinished replacement is deleted after that answer, which keeps the old id (so
+        CloudFormation never deletes the new export): ``state`` turns into that clean-up. No call
+        is made here, so that nothing delays the answer.
         """
         if request.request_type != "Update" or not state.replacing or state.arn is None or state.kind is None:
             return ""
-        kind = KINDS_BY_KEY[state.kind]
-        name = export_name(state.arn)
-        exports = self.exports.until(self.clock.now() + 5.0)
-        try:
-            if kind.stoppable:
-                exports.stop(state.arn)
-            else:
-                exports.delete(kind, state.arn)
-        except (ForecastError, OutOfTime):
-            return f" (delete the unfinished replacement {name})"
-        return f" (the unfinished replacement {name} was stopped; delete it)"
+        state.clean_up_after_answer(self.clock.now() + self.settings.total_wait)
+        return f" (the unfinished replacement {export_name(state.arn)} is stopped and deleted after this answer)"
 
 
 class _Run:
@@ -284,7 +283,7 @@ class _Run:
         self.request = request
         self.state = state
         self.handoff_at = handoff_at
-        self.exports = lifecycle.exports.until(min(handoff_at, self.wait_limit()))
+        self.exports = lifecycle.exports.until(min(handoff_at, state.deadline))
         self.steps: dict[Step, Callable[[], Outcome | None]] = {
             Step.CREATE: self.create,
             Step.UPDATE: self.update,
@@ -297,8 +296,6 @@ class _Run:
     def run(self) -> Outcome:
         state = self.state
         try:
-            if state.deadline <= state.started_at:
-                raise _Failure(self.no_time_reason())
             while True:
                 outcome = self.steps[state.step]()
                 if outcome is not None:
@@ -306,7 +303,7 @@ class _Run:
         except _Handoff:
             return Outcome(Status.CONTINUE)
         except OutOfTime as error:
-            if self.clock.now() < self.wait_limit():
+            if self.clock.now() < state.deadline:
                 return Outcome(Status.CONTINUE)
             return self.timed_out(error.last_error)
         except _Failure as failure:
@@ -382,6 +379,8 @@ class _Run:
         kind, arn = self.current_export()
         found = self.exports.describe(kind, arn)
         if found is None:
+            if state.answered:
+                return Outcome(Status.SUCCESS, self.request.physical_id, reason=f"deleted {export_name(arn)}")
             if state.then_fail is not None:
                 return Outcome(Status.FAILED, self.request.physical_id, reason=state.then_fail)
             return Outcome(Status.SUCCESS, self.request.physical_id)
@@ -407,6 +406,9 @@ class _Run:
 
     def start_export(self, spec: ExportSpec) -> Outcome | None:
         request, state = self.request, self.state
+        if state.deadline <= state.started_at:
+            # The time limits bound waiting only: what needs no wait has been answered already.
+            raise _Failure(self.no_time_reason())
         name = spec.name or generated_name(request.stack_id, request.logical_id, request.request_id)
         state.kind = spec.kind.key
         try:
@@ -457,7 +459,7 @@ class _Run:
             # List lags Create, and a List filter may not mean what it seems: look again, unfiltered.
             look = next(looks, None)
             pause = look * self.settings.look_again if look is not None else None
-            if pause is None or self.clock.now() + pause >= self.wait_limit():
+            if pause is None or self.clock.now() + pause >= self.state.deadline:
                 raise _Failure(
                     f"A {kind.title} named {name} exists but List does not show it; choose another name or omit it"
                 )
@@ -524,12 +526,6 @@ class _Run:
             if error.code not in {"ResourceNotFoundException", "ResourceInUseException"}:
                 raise
 
-    def wait_limit(self) -> float:
-        state = self.state
-        if state.replacing and state.step == Step.AWAIT:
-            return state.deadline - self.settings.cleanup_reserve
-        return state.deadline
-
     def pause(self, interval: float) -> None:
         """Sleep ``interval``, or until the wait limit if sooner.
 
@@ -537,7 +533,7 @@ class _Run:
         of its time, and the next one starts by describing the job.
         """
         now = self.clock.now()
-        limit = self.wait_limit()
+        limit = self.state.deadline
         if now >= limit:
             raise OutOfTime("waiting", "")
         step = min(interval, limit - now)
@@ -555,6 +551,9 @@ class _Run:
 
     def timed_out(self, last_error: str) -> Outcome:
         state = self.state
+        if state.then_fail is not None and not state.answered:
+            # The answer is due while a failed replacement is still being deleted.
+            return self.answer_then_clean_up()
         waited = int(self.clock.now() - state.started_at)
         subject = f"export {export_name(state.arn)}" if state.arn else "the export"
         if state.step == Step.QUEUE:
@@ -570,12 +569,26 @@ class _Run:
             return Outcome(Status.FAILED, arn or state.arn, reason=reason)
         if state.replacing and state.arn and state.step == Step.AWAIT:
             return self.clean_up_then_fail(reason)
+        if state.then_fail is not None and not state.answered:
+            reason = f"{state.then_fail}; then {reason}"
         return Outcome(Status.FAILED, request.physical_id, reason=reason)
 
     def clean_up_then_fail(self, reason: str) -> Outcome:
-        """A replacement failed: delete the new export, then answer FAILED."""
+        """A replacement failed: delete the new export, then answer FAILED.
+
+        Deleting it waits until the deadline at most; the answer is never late for it.
+        """
         state = self.state
         state.step, state.then_fail, state.stop_requested = Step.DISMANTLE, reason, False
         state.replacing = False
-        self.exports = self.exports.until(min(self.handoff_at, self.wait_limit()))
+        if self.clock.now() >= state.deadline:
+            return self.answer_then_clean_up()
+        self.exports = self.exports.until(min(self.handoff_at, state.deadline))
         return self.run()
+
+    def answer_then_clean_up(self) -> Outcome:
+        """Answer FAILED now (old id) and go on deleting the failed replacement after the answer."""
+        state = self.state
+        reason = f"{state.then_fail}; {export_name(state.arn or '')} is deleted after this answer"
+        state.clean_up_after_answer(self.clock.now() + self.settings.total_wait)
+        return Outcome(Status.FAILED, self.request.physical_id, reason=reason, clean_up_after=True)

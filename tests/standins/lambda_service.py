@@ -72,6 +72,10 @@ class LambdaServiceStandIn:
             ``ReservedFunctionConcurrentInvocationLimitExceeded``.
         invoke_error_count: how many Invoke calls ``invoke_error`` applies to, counting down with
             each refused call (None: every call while the switch is on).
+        answer_delay: real seconds to wait before acting on an Invoke and answering it (also a
+            plain attribute): a client whose read timeout is shorter gives up, while the request
+            still goes on, as Lambda's does, and may start the invocation.
+        answer_delay_count: how many Invoke calls ``answer_delay`` applies to (None: every call).
     """
 
     def __init__(
@@ -84,6 +88,8 @@ class LambdaServiceStandIn:
         async_payload_limit: int = ASYNC_PAYLOAD_LIMIT,
         invoke_error: str | None = None,
         invoke_error_count: int | None = None,
+        answer_delay: float = 0.0,
+        answer_delay_count: int | None = None,
     ) -> None:
         self.region = region
         self.account = account
@@ -91,6 +97,8 @@ class LambdaServiceStandIn:
         self.async_payload_limit = async_payload_limit
         self.invoke_error = invoke_error
         self.invoke_error_count = invoke_error_count
+        self.answer_delay = answer_delay
+        self.answer_delay_count = answer_delay_count
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._functions: dict[str, Callable[[bytes], None]] = {}
@@ -196,6 +204,7 @@ class LambdaServiceStandIn:
     def _handle(self, request: RequestHandler) -> None:
         request_id = str(uuid.uuid4())
         body = request.read_body()
+        self._delay_the_answer()
         split = urlsplit(request.path)
         invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         name: str | None = None
@@ -284,6 +293,15 @@ class LambdaServiceStandIn:
             return
         self._record(name, invocation_type, len(body), status, None)
         request.send(status, b"", {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"})
+
+    def _delay_the_answer(self) -> None:
+        with self._lock:
+            delay = self.answer_delay
+            if delay <= 0 or (self.answer_delay_count is not None and self.answer_delay_count <= 0):
+                return
+            if self.answer_delay_count is not None:
+                self.answer_delay_count -= 1
+        time.sleep(delay)
 
     def _injected_error(self, function_name: str) -> None:
         """Raise the error that ``invoke_error`` asks for, while ``invoke_error_count`` lasts."""

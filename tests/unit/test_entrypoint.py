@@ -60,3 +60,50 @@ def test_handoff_always_precedes_crhelpers_timeout_guard_and_never_lies_in_the_p
         assert handoff > 1000.0, "a hand-over time in the past would hand over before doing anything"
         if remaining >= 3.0:
             assert 1000.0 + remaining - handoff >= 2.0, "crhelper answers FAILED 0.5 s before the end"
+
+
+def test_every_invoke_attempt_ends_before_crhelpers_guard(
+    entrypoint: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault table: Invoke attempts that time out, one after another, near the invocation's end.
+
+    Each attempt takes its whole connect and read timeouts; none may still run when crhelper's
+    guard answers, half a second before the end, nor start without the time for a whole attempt.
+    """
+    from types import SimpleNamespace
+
+    from botocore.exceptions import BotoCoreError, ReadTimeoutError
+
+    from tests.standins.memory_forecast import ManualClock
+
+    clock = ManualClock()
+    ends_at = clock.now() + 20.0
+    attempts: list[tuple[float, float]] = []
+
+    class TimingOut:
+        def __init__(self, connect_timeout: float, read_timeout: float) -> None:
+            self.length = connect_timeout + read_timeout
+
+        def invoke(self, **request: object) -> None:
+            attempts.append((clock.now(), self.length))
+            clock.sleep(self.length)
+            raise ReadTimeoutError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+
+    context = SimpleNamespace(
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        get_remaining_time_in_millis=lambda: int((ends_at - clock.now()) * 1000),
+    )
+    wiring = entrypoint.Wiring(lifecycle=None, lambda_client=TimingOut(2.0, 5.0))
+    monkeypatch.setattr(wiring, "invoker", TimingOut, raising=False)
+    monkeypatch.setattr(entrypoint, "time", SimpleNamespace(sleep=clock.sleep))
+    saved = entrypoint.install(wiring)
+    try:
+        with pytest.raises(BotoCoreError):
+            entrypoint.continue_in_new_invocation({"LogicalResourceId": "Export"}, {}, context)
+    finally:
+        entrypoint.install(saved)
+    assert len(attempts) >= 3, "the time left allowed more attempts"
+    for started, length in attempts:
+        assert started + length <= ends_at - 0.5 - 0.25, (
+            f"an attempt of {length} s started {ends_at - started} s before the end"
+        )

@@ -81,6 +81,29 @@ def named(name: str, **extra: Any) -> dict[str, Any]:
     return valid_properties(ForecastExportJobName=name, **extra)
 
 
+def replacement_of(created: Outcome, **extra: Any) -> Request:
+    """The Update that replaces ``created``'s export (its Format changes)."""
+    return request(
+        "Update",
+        valid_properties(Format="PARQUET", **extra),
+        old_properties=valid_properties(**extra),
+        physical_id=created.physical_id,
+        request_id="request-2",
+    )
+
+
+def clean_up_to_the_end(lifecycle: Lifecycle, req: Request, state: WaitState) -> Outcome:
+    """Run an answered request's clean-up, invocation after invocation of 900 s, until it ends."""
+    assert state.answered
+    for _ in range(100):
+        state = WaitState.from_json(json.loads(json.dumps(state.to_json())))
+        outcome = lifecycle.run(req, state, lifecycle.clock.now() + 850.0)
+        if outcome.status is not Status.CONTINUE:
+            return outcome
+        lifecycle.clock.sleep(1.0)
+    raise AssertionError("the clean-up never ends")
+
+
 # Create
 
 
@@ -192,10 +215,63 @@ def test_a_job_that_never_ends_fails_at_the_deadline_with_its_arn(
 def test_the_deadline_ends_forty_seconds_before_the_service_timeout(
     lifecycle: Lifecycle, forecast: MemoryForecast, clock: ManualClock
 ) -> None:
+    """Fault table: a ServiceTimeout shorter than the job. Bounded on both sides: 30 s before the
+    end is the contract's latest, 40 s the design's margin; waiting less is giving up early."""
     forecast.duration = FAR
     outcome, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="600")))
     assert outcome.status is Status.FAILED
-    assert clock.elapsed <= 600 - 30
+    assert 600 - 40 - 4.5 <= clock.elapsed <= 600 - 40
+
+
+def test_requests_that_need_no_wait_are_answered_whatever_their_service_timeout(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
+    """Fault table: a ServiceTimeout of 40 s or less on a request that needs no wait."""
+    created, _ = run(lifecycle, request("Create", valid_properties()))
+    short = valid_properties(ServiceTimeout="30")
+    unchanged, _ = run(
+        lifecycle, request("Update", short, old_properties=valid_properties(), physical_id=created.physical_id)
+    )
+    assert unchanged.status is Status.SUCCESS, unchanged.reason
+    assert unchanged.physical_id == created.physical_id
+    failed_create = "stack_DailyExport_ABCDEFGH"
+    rollback_delete, _ = run(lifecycle, request("Delete", short, physical_id=failed_create))
+    assert rollback_delete.status is Status.SUCCESS, rollback_delete.reason
+    assert forecast.count("CreateForecastExportJob") == 1
+
+
+def test_a_replacement_gets_as_long_to_wait_as_a_create(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
+    """Fault table: a replacement with a ServiceTimeout that leaves a Create time enough."""
+    forecast.duration = 200.0
+    created, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="330")))
+    assert created.status is Status.SUCCESS, created.reason
+    replaced, _ = run(lifecycle, replacement_of(created, ServiceTimeout="330"))
+    assert replaced.status is Status.SUCCESS, replaced.reason
+    assert replaced.physical_id != created.physical_id
+
+
+def test_a_failed_replacement_whose_stop_outlasts_the_deadline_is_answered_on_time_then_deleted(
+    clock: ManualClock,
+) -> None:
+    """Fault table: a failed replacement that cannot be deleted before the answer is due.
+
+    Stopping and deleting take 400 s each; the replacement never finishes, and its deadline is
+    560 s away (ServiceTimeout 600). The FAILED answer (old id) comes at the deadline, and the
+    clean-up after it removes the new export.
+    """
+    forecast = MemoryForecast(clock, duration=60.0, settle=400.0)
+    exports = ForecastExports(forecast, clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
+    lifecycle = Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
+    created, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="600")))
+    forecast.duration = FAR
+    started = clock.now()
+    req = replacement_of(created, ServiceTimeout="600")
+    outcome, state = run(lifecycle, req)
+    assert outcome.status is Status.FAILED and outcome.physical_id == created.physical_id
+    assert 600 - 40 - 4.5 <= clock.now() - started <= 600 - 40, "answered before or after its deadline"
+    assert outcome.clean_up_after and "deleted after this answer" in outcome.reason
+    assert clean_up_to_the_end(lifecycle, req, state).status is Status.SUCCESS
+    assert [job.arn for job in forecast.live()] == [created.physical_id]
 
 
 def test_a_service_timeout_too_short_to_wait_fails_at_once(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
@@ -322,22 +398,22 @@ def test_a_kept_explicit_name_cannot_be_replaced(lifecycle: Lifecycle) -> None:
     assert outcome.physical_id == created.physical_id
 
 
-def test_a_replacement_that_cannot_continue_is_stopped(lifecycle: Lifecycle, forecast: MemoryForecast) -> None:
+def test_a_replacement_that_cannot_continue_is_deleted_after_the_answer(
+    lifecycle: Lifecycle, forecast: MemoryForecast
+) -> None:
+    """Fault table: the continuation cannot be started in an Update's replacement."""
     created, _ = run(lifecycle, request("Create", valid_properties()))
     forecast.duration = FAR
-    req = request(
-        "Update",
-        valid_properties(Format="PARQUET"),
-        old_properties=valid_properties(),
-        physical_id=created.physical_id,
-        request_id="request-2",
-    )
+    req = replacement_of(created)
     state = lifecycle.begin(req)
     assert lifecycle.run(req, state, lifecycle.clock.now() + 10.0).status is Status.CONTINUE
+    calls = len(forecast.calls)
     note = lifecycle.abandon(req, state)
-    assert "was stopped" in note
-    assert forecast.status_of(str(state.arn)) in ("CREATE_STOPPING", "CREATE_STOPPED")
+    assert "deleted after this answer" in note
+    assert len(forecast.calls) == calls, "nothing may delay the answer"
     assert failure_physical_id(req, state) == created.physical_id
+    assert clean_up_to_the_end(lifecycle, req, state).status is Status.SUCCESS
+    assert [job.arn for job in forecast.live()] == [created.physical_id]
 
 
 # Delete
