@@ -18,7 +18,7 @@ from cfnlint.api import lint_file
 import forecast_export_cdk
 from forecast_export_cdk._asset import ASSET_PACKAGES, staged_asset_directory
 from forecast_export_provider import kinds as export_kinds
-from forecast_export_provider.naming import generated_name_head
+from forecast_export_provider.naming import generated_name_head, legacy_name_head
 from tests.unit.constructs.cdk_test_support import REPO, Synthesized
 
 pytestmark = pytest.mark.xdist_group("example")
@@ -123,14 +123,15 @@ def test_acknowledged_findings_are_few_narrow_and_explained(example: Synthesized
         if resource["Type"] in {kind.resource_type for kind in export_kinds.KINDS}
     }
     kinds = {kind.resource_type: kind for kind in export_kinds.KINDS}
-    assert provider_rules == sorted(
-        ["AwsSolutions-IAM5[Resource::*]"]
-        + [
-            f"AwsSolutions-IAM5[Resource::{partition_region_account}:{kinds[type_].arn_resource_type}/"
-            f"{'' if kinds[type_].source_is_list else '*/'}{generated_name_head('ForecastExportsExample', lid)}*]"
-            for lid, type_ in exports.items()
-        ]
-    )
+    # With the folder "*", the earlier releases' names (16 "?") are a finding too.
+    expected = ["AwsSolutions-IAM5[Resource::*]"]
+    for lid, type_ in exports.items():
+        kind = kinds[type_]
+        folder = f"{partition_region_account}:{kind.arn_resource_type}/{'' if kind.source_is_list else '*/'}"
+        expected.append(f"AwsSolutions-IAM5[Resource::{folder}{generated_name_head('ForecastExportsExample', lid)}*]")
+        if not kind.source_is_list:
+            expected.append(f"AwsSolutions-IAM5[Resource::{folder}{legacy_name_head(lid)}{'?' * 16}]")
+    assert provider_rules == sorted(expected)
 
 
 def test_cfn_lint_finds_no_errors_or_warnings(example: Synthesized) -> None:
