@@ -13,10 +13,12 @@ deploying with them fails in Forecast, which knows no such resources.
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_events_targets as events_targets
+import jsii
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from forecast_export_cdk import (
@@ -31,6 +33,18 @@ from forecast_export_cdk import (
 )
 
 _ARN_PATTERN = r"^arn:aws[a-z-]*:forecast:[a-z0-9-]+:\d{12}:{}/.+$"
+
+
+@jsii.implements(events.IRuleTarget)
+class _PublishTo:
+    """A rule target that sends to ``topic`` and, unlike ``SnsTopic``, adds no topic policy of its
+    own: the stack's one statement names the rules that may publish (``aws:SourceArn``)."""
+
+    def __init__(self, topic: sns.ITopic) -> None:
+        self._topic = topic
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        return events.RuleTargetConfig(arn=self._topic.topic_arn)
 
 
 class ForecastExportsExample(cdk.Stack):
@@ -113,6 +127,7 @@ class ForecastExportsExample(cdk.Stack):
         # EventBridge publishes to an encrypted topic only if it may use the topic's key.
         topic_key.grant(iam.ServicePrincipal("events.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey")
         topic = sns.Topic(self, "StateChangeTopic", master_key=topic_key, enforce_ssl=True)
+        rules: list[events.Rule] = []
         table_names = {
             "Forecast": ["forecast"],
             "PredictorBacktest": ["backtest_forecasted_values", "backtest_accuracy_metrics_values"],
@@ -125,9 +140,19 @@ class ForecastExportsExample(cdk.Stack):
             for table, table_name in zip(tables, table_names[name], strict=True):
                 output = "".join(word.capitalize() for word in table_name.split("_"))
                 cdk.CfnOutput(self, f"{output}TableName", value=table.table_name)
-            export.on_state_change("StateChange", target=events_targets.SnsTopic(topic))
+            rules.append(export.on_state_change("StateChange", target=_PublishTo(topic)))
             # The topic's policy (which lets EventBridge publish) exists before the export starts.
             export.resource.node.add_dependency(topic)
+        # Only these rules may publish: not every EventBridge rule of the account.
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="StateChangeRulesPublish",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": [rule.rule_arn for rule in rules]}},
+            )
+        )
         cdk.CfnOutput(self, "DatabaseName", value=database.database_name)
         cdk.CfnOutput(self, "WorkGroupName", value=workgroup.work_group_name)
         cdk.CfnOutput(self, "StateChangeTopicArn", value=topic.topic_arn)

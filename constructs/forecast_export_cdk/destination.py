@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, FeatureFlags, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -20,9 +21,12 @@ DEFAULT_ACCESS_LOGS_PREFIX = "export-bucket/"
 S3_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 # Amazon Forecast developer guide, "Set Up Permissions for Amazon Forecast": the role's policy
-# allows s3:Get*, s3:List* and s3:PutObject on the bucket and its objects. Writing is limited here
-# to the destination prefix; reading and listing to the bucket and that prefix.
-FORECAST_READ_ACTIONS = ("s3:Get*", "s3:List*")
+# allows s3:Get*, s3:List* and s3:PutObject on the bucket and its objects. Here reading and writing
+# objects are limited to the destination prefix, listing to keys under it, and the bucket itself
+# only to its location.
+FORECAST_READ_ACTIONS = ("s3:Get*",)
+FORECAST_BUCKET_ACTIONS = ("s3:GetBucketLocation",)
+FORECAST_LIST_ACTIONS = ("s3:ListBucket",)
 FORECAST_WRITE_ACTIONS = ("s3:PutObject",)
 # Amazon S3 user guide (SSE-KMS): uploading or downloading an object encrypted with a KMS key
 # needs kms:GenerateDataKey and kms:Decrypt on that key.
@@ -110,6 +114,9 @@ class ExportDestination(Construct):
         raise_if_any(f"ExportDestination {scope.node.path}/{id}", problems)
 
         super().__init__(scope, id)
+        # The log delivery service is allowed by a bucket policy, never by the LogDeliveryWrite
+        # ACL, whatever the app's feature flags: ACLs stay disabled on both buckets.
+        self.node.set_context(S3_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         stack = Stack.of(self)
         removal = removal_policy or RemovalPolicy.RETAIN
 
@@ -186,12 +193,57 @@ class ExportDestination(Construct):
             )
 
         self._grant_forecast_access(new_key)
+        if bucket is None and self.encryption_key is not None:
+            self._insist_on_key(self.encryption_key)
+
+    def _insist_on_key(self, key: kms.IKey) -> None:
+        """Refuse writes that name another encryption than the destination key.
+
+        A write naming none gets the bucket's default encryption, which is this key; a header
+        naming SSE-S3 or another key is refused, whoever the writer is.
+        """
+        refused = {
+            "RefuseOtherEncryption": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "RefuseOtherKeys": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
+        }
+        for sid, condition in refused.items():
+            self.bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[self.bucket.arn_for_objects("*")],
+                    conditions={"StringNotEqualsIfExists": condition},
+                )
+            )
+
+    def key_conditions(self) -> dict[str, Any]:
+        """Conditions that hold a grant on the destination key to S3's use of it for this bucket:
+        ``kms:ViaService`` S3 of this region, and the encryption context naming the bucket (S3 Bucket
+        Keys) or one of its objects."""
+        arn = self.bucket.bucket_arn
+        return {
+            "StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [arn, f"{arn}/*"]},
+        }
+
+    def grant_key(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        """Let ``grantee`` use the destination key for ``actions``, only through S3 for this bucket
+        (:meth:`key_conditions`).
+
+        :raises ValueError: when the destination has no key.
+        """
+        if self.encryption_key is None:
+            raise ValueError(f"ExportDestination {self.node.path} has no encryption key to grant")
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(actions),
+            resource_arns=[self.encryption_key.key_arn],
+            conditions=self.key_conditions(),
+        )
 
     def _new_access_logs_bucket(self, removal: RemovalPolicy) -> s3.Bucket:
-        # With this (recommended) feature flag the log delivery service is allowed by a bucket
-        # policy and ACLs can stay disabled; without it the CDK grants it through the
-        # LogDeliveryWrite ACL, which needs object writer ownership.
-        uses_policy = FeatureFlags.of(self).is_enabled(S3_ACCESS_LOGS_USE_BUCKET_POLICY)
         logs = s3.Bucket(
             self,
             "AccessLogsBucket",
@@ -201,9 +253,7 @@ class ExportDestination(Construct):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             versioned=True,
-            object_ownership=(
-                s3.ObjectOwnership.BUCKET_OWNER_ENFORCED if uses_policy else s3.ObjectOwnership.OBJECT_WRITER
-            ),
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal,
         )
         logs_resource = logs.node.default_child
@@ -220,9 +270,16 @@ class ExportDestination(Construct):
         objects = self.bucket.arn_for_objects(f"{self.prefix}*")
         statements = [
             iam.PolicyStatement(
-                sid="ForecastReadsDestination",
-                actions=list(FORECAST_READ_ACTIONS),
-                resources=[self.bucket.bucket_arn, objects],
+                sid="ForecastReadsUnderPrefix", actions=list(FORECAST_READ_ACTIONS), resources=[objects]
+            ),
+            iam.PolicyStatement(
+                sid="ForecastListsUnderPrefix",
+                actions=list(FORECAST_LIST_ACTIONS),
+                resources=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{self.prefix}*"]}},
+            ),
+            iam.PolicyStatement(
+                sid="ForecastLocatesBucket", actions=list(FORECAST_BUCKET_ACTIONS), resources=[self.bucket.bucket_arn]
             ),
             iam.PolicyStatement(
                 sid="ForecastWritesUnderPrefix", actions=list(FORECAST_WRITE_ACTIONS), resources=[objects]
@@ -250,9 +307,8 @@ class ExportDestination(Construct):
 
     def _acknowledge_role_findings(self, policy: IConstruct) -> None:
         reason = (
-            "The actions are those the Amazon Forecast developer guide lists for its S3 role "
-            "(s3:Get*, s3:List*, s3:PutObject); writing is limited to this destination's prefix "
-            "and reading to this bucket and prefix."
+            "The Amazon Forecast developer guide lists s3:Get* for its S3 role; here it is limited "
+            "to the objects under this destination's prefix, as writing is."
         )
         for action in FORECAST_READ_ACTIONS:
             Validations.of(policy).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[Action::{action}]", reason=reason))
@@ -289,7 +345,8 @@ class ExportDestination(Construct):
         """Let ``grantee`` read the objects under ``prefix + sub_prefix``.
 
         Grants ``s3:GetObject`` on those objects, ``s3:ListBucket`` on the bucket limited by
-        ``s3:prefix`` to that prefix, and ``kms:Decrypt`` on the key, if there is one.
+        ``s3:prefix`` to that prefix, and ``kms:Decrypt`` on the key, if there is one, through S3
+        for this bucket only (:meth:`key_conditions`).
 
         :param sub_prefix: a prefix relative to :attr:`prefix`. Default: ``''`` (all exports).
         """
@@ -308,5 +365,5 @@ class ExportDestination(Construct):
             )
         )
         if self.encryption_key is not None:
-            grant = grant.combine(self.encryption_key.grant_decrypt(grantee))
+            grant = grant.combine(self.grant_key(grantee, "kms:Decrypt"))
         return grant

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from aws_cdk import CustomResource, Duration, Fn, RemovalPolicy, Token
+from aws_cdk import CfnElement, CustomResource, Duration, Fn, RemovalPolicy, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Node
@@ -258,9 +258,6 @@ class ForecastExportBase(Construct):
         raise_if_any(what, problems)
 
         provider = ForecastExportProvider.of(self)
-        sources = [] if source_is_list_token else ([source] if isinstance(source, str) else list(source))
-        provider.grant_export(kind, sources, destination, source_is_list_token=source_is_list_token)
-
         self.resource = CustomResource(
             self,
             "Resource",
@@ -275,7 +272,17 @@ class ForecastExportBase(Construct):
         # Policies that grant what the first request needs but that the resource does not
         # reference: the function's self-invoke policy, the Forecast role's policy and the bucket
         # policy. (The function, role, key and bucket are referenced, hence waited for anyway.)
-        self.resource.node.add_dependency(provider.invoke_policy, *destination.policies())
+        cfn_resource = self.resource.node.default_child
+        assert isinstance(cfn_resource, CfnElement)
+        own_policies = provider.grant_export(
+            kind,
+            source,
+            destination,
+            resource=cfn_resource,
+            export_name=export_name,
+            source_is_list_token=source_is_list_token,
+        )
+        self.resource.node.add_dependency(provider.invoke_policy, *own_policies, *destination.policies())
 
     def _describe(self, problem: Problem, tag_items: Sequence[tuple[str, str]]) -> str:
         """One line of the synth-time error: the prop, the CloudFormation property, the rule, the value."""

@@ -25,7 +25,7 @@ from aws_cdk import aws_events as events
 from constructs import Construct
 
 from forecast_export_provider import kinds
-from forecast_export_provider.naming import generated_name
+from forecast_export_provider.naming import generated_name_head
 
 if TYPE_CHECKING:
     from .exports import ForecastExportBase
@@ -62,10 +62,8 @@ class _GeneratedNamePrefix:
         self._resource = resource
 
     def produce(self) -> str:
-        logical_id = Stack.of(self._resource).resolve(self._resource.logical_id)
-        name: str = generated_name("", str(logical_id), "")
-        head: str = name.rsplit("_", 1)[0]
-        return head + "_"
+        stack = Stack.of(self._resource)
+        return generated_name_head(stack.stack_name, str(stack.resolve(self._resource.logical_id)))
 
 
 def _source_name(source: str) -> str:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, ArnFormat, Duration, RemovalPolicy, Stack, Validations
+import jsii
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    CfnElement,
+    Duration,
+    IStableStringProducer,
+    Lazy,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Token,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -19,6 +32,7 @@ from forecast_export_provider.constants import (
     TOTAL_WAIT_SECONDS,
 )
 from forecast_export_provider.kinds import ExportKind
+from forecast_export_provider.naming import LEGACY_DIGEST_LENGTH, generated_name_head, legacy_name_head
 
 from ._asset import staged_asset_directory
 from ._checkov import skip_checkov_check
@@ -206,37 +220,52 @@ class ForecastExportProvider(Construct):
             arn_format=ArnFormat.SLASH_RESOURCE_NAME,
         )
 
+    def export_arns(
+        self, kind: ExportKind, source: str | Sequence[str], resource: CfnElement, export_name: str | None
+    ) -> list[str]:
+        """The ARNs the export behind ``resource`` can have: exact for an explicit ``export_name``;
+        otherwise the names the provider generates for this stack and logical id (a prefix) and
+        those earlier releases generated for the logical id (see docs/design.md, "Ownership")."""
+        folder = kind.arn_resource_type
+        if not kind.source_is_list:
+            assert isinstance(source, str)
+            folder += "/" + ("*" if Token.is_unresolved(source) else source.split("/", 1)[-1])
+        stack = Stack.of(self)
+
+        def arn(name: str) -> str:
+            return stack.format_arn(
+                service="forecast", resource=folder, resource_name=name, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            )
+
+        if export_name is not None:
+            return [arn(export_name)]
+        head = Lazy.string(_NameHead(resource, generated_name_head))
+        legacy = Lazy.string(_NameHead(resource, lambda _stack_name, logical_id: legacy_name_head(logical_id)))
+        return [arn(head + "*"), arn(legacy + "?" * LEGACY_DIGEST_LENGTH)]
+
     def grant_export(
         self,
         kind: ExportKind,
-        sources: Sequence[str],
+        source: str | Sequence[str],
         destination: ExportDestination,
         *,
+        resource: CfnElement,
+        export_name: str | None = None,
         source_is_list_token: bool = False,
-    ) -> None:
-        """Add what one export of ``kind`` needs to the role.
+    ) -> list[iam.Policy]:
+        """Add what the export behind ``resource`` needs to the role; returns the policies beside the
+        role's default one that the export must wait for.
 
-        Per kind (once): Describe, Delete, StopResource (where the kind supports it) and the tag
-        actions on the kind's export ARNs, and the kind's List action (which has no resource type).
-        Per export: the Create action on its source ARN(s) (the resource type the Service
-        Authorization Reference names for Create), ``iam:PassRole`` on the destination role for
-        Forecast only, and ``kms:Decrypt``/``kms:GenerateDataKey`` on the destination key, which
-        Forecast checks against the caller when a request names a KMS key.
+        Per export: Describe, Delete, StopResource (where the kind supports it) and the tag actions
+        on the export's own ARNs (:meth:`export_arns`), never on every export of the kind; the Create
+        action on its source ARN(s) (the resource type the Service Authorization Reference names for
+        Create); ``iam:PassRole`` on the destination role for Forecast only; and
+        ``kms:Decrypt``/``kms:GenerateDataKey`` on the destination key, which Forecast checks
+        against the caller when a request names a KMS key. Per kind (once): the List action, which
+        has no resource type.
         """
         if kind.key not in self._granted_kinds:
             self._granted_kinds.add(kind.key)
-            actions = [
-                f"forecast:{kind.describe_operation}",
-                f"forecast:{kind.delete_operation}",
-                "forecast:TagResource",
-                "forecast:UntagResource",
-                "forecast:ListTagsForResource",
-            ]
-            if kind.stoppable:
-                actions.append("forecast:StopResource")
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(actions=sorted(actions), resources=[self._forecast_arn(kind.arn_resource_type)])
-            )
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=[f"forecast:{kind.list_operation}"], resources=["*"])
             )
@@ -245,29 +274,41 @@ class ForecastExportProvider(Construct):
                 "Only the List actions of the export kinds (ListForecastExportJobs, ...) have '*': "
                 "the Service Authorization Reference gives them no resource type.",
             )
-            self._acknowledge(
-                f"Resource::arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>:{kind.arn_resource_type}/*",
-                f"The provider creates {kind.title}s at run time under generated or user-given names; "
-                "Describe, Delete, StopResource and the tag actions are limited to that export "
-                "type in this account and region.",
-            )
+        actions = [
+            f"forecast:{kind.describe_operation}",
+            f"forecast:{kind.delete_operation}",
+            "forecast:TagResource",
+            "forecast:UntagResource",
+            "forecast:ListTagsForResource",
+        ]
+        if kind.stoppable:
+            actions.append("forecast:StopResource")
+        arns = self.export_arns(kind, source, resource, export_name)
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=sorted(actions), resources=arns))
+        for arn in arns:
+            if "*" in f"{Stack.of(self).resolve(arn)}":
+                self._acknowledge(
+                    f"Resource::{_nag_text(self, arn)}",
+                    f"This {kind.title}'s own names: those the provider generates for this stack and "
+                    "logical id (their head, then a digest per request), or its explicit name under a "
+                    "source known only at deploy time; never every export of the kind.",
+                )
 
+        policies: list[iam.Policy] = []
+        create = f"forecast:{kind.create_operation}"
         if source_is_list_token:
-            # A list-valued token (e.g. a CommaDelimitedList parameter) cannot be expanded at synth
-            # time or merged with other ARNs, so Create is limited to the source type instead.
-            create_resources = [self._forecast_arn(kind.source_arn_resource_type)]
-            self._acknowledge(
-                f"Resource::arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>:"
-                f"{kind.source_arn_resource_type}/*",
-                f"The {kind.source_property} are a list known only at deploy time; "
-                f"{kind.create_operation} is limited to {kind.source_arn_resource_type} resources "
-                "in this account and region.",
+            # A list-valued token (e.g. a CommaDelimitedList parameter) cannot be merged with other
+            # ARNs in one statement, so it gets a policy of its own, with the token as its resource.
+            policy = iam.Policy(
+                self,
+                f"Create{Names.node_unique_id(resource.node)}",
+                roles=[self.role],
+                statements=[iam.PolicyStatement(actions=[create], resources=list(source))],
             )
+            policies.append(policy)
         else:
-            create_resources = list(sources)
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=[f"forecast:{kind.create_operation}"], resources=create_resources)
-        )
+            sources = [source] if isinstance(source, str) else list(source)
+            self.role.add_to_principal_policy(iam.PolicyStatement(actions=[create], resources=sources))
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
@@ -281,8 +322,30 @@ class ForecastExportProvider(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn])
             )
+        return policies
 
     def _acknowledge(self, finding: str, reason: str) -> None:
         """Acknowledge one cdk-nag finding on the role's default policy, the only place it arises."""
         policy = self.role.node.find_child("DefaultPolicy")
         Validations.of(policy).acknowledge(Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason=reason))
+
+
+def _nag_text(scope: Construct, value: str) -> str:
+    """``value`` as cdk-nag writes it in a finding id (pseudo parameters as ``<AWS::Region>``)."""
+    resolved = Stack.of(scope).resolve(value)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) and "Fn::Join" in resolved else [resolved]
+    return "".join(f"<{part['Ref']}>" if isinstance(part, dict) and "Ref" in part else str(part) for part in parts)
+
+
+@jsii.implements(IStableStringProducer)
+class _NameHead:
+    """A head of the names generated for ``resource``, from its stack's name and its logical id,
+    resolved at synth time (so that a later ``override_logical_id`` is honoured)."""
+
+    def __init__(self, resource: CfnElement, head: Callable[[str, str], str]) -> None:
+        self._resource = resource
+        self._head = head
+
+    def produce(self) -> str:
+        stack = Stack.of(self._resource)
+        return self._head(stack.stack_name, str(stack.resolve(self._resource.logical_id)))

@@ -49,6 +49,7 @@ TABLE_RESOURCE_TYPE = "Custom::ForecastExportTable"
 MANIFEST_ROOT = "athena/tables/"
 """Where, relative to the destination bucket's root, the tables' symlink manifests go."""
 DEFAULT_RESULTS_PREFIX = "athena-results/"
+DEFAULT_RESULTS_EXPIRATION = Duration.days(30)
 DEFAULT_BYTES_SCANNED_CUTOFF = Size.gibibytes(10)
 MIN_BYTES_SCANNED_CUTOFF = 10_000_000
 """Athena's lower bound for ``BytesScannedCutoffPerQuery`` (10 MB)."""
@@ -66,7 +67,7 @@ PROVIDER_GLUE_ACTIONS = (
     "glue:UpdateTable",
 )
 PROVIDER_MANIFEST_ACTIONS = ("s3:DeleteObject", "s3:PutObject")
-PROVIDER_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+PROVIDER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 # What one Athena query of a table needs.
 QUERY_GLUE_ACTIONS = (
     "glue:GetDatabase",
@@ -305,6 +306,9 @@ class ExportWorkGroup(Construct):
         it leaves the stack. Without it, CloudFormation cannot delete a workgroup that has run a
         query. Results in S3 are never deleted. Default: True.
     :param description: the workgroup's description. Default: a sentence naming the library.
+    :param results_expiration: how long query results stay in a bucket the destination created
+        (a lifecycle rule on ``results_prefix``, older versions included); None keeps them. With an
+        existing bucket, its own lifecycle rules apply. Default: 30 days.
     """
 
     def __init__(
@@ -318,6 +322,7 @@ class ExportWorkGroup(Construct):
         bytes_scanned_cutoff_per_query: Size = DEFAULT_BYTES_SCANNED_CUTOFF,
         recursive_delete: bool = True,
         description: str | None = None,
+        results_expiration: Duration | None = DEFAULT_RESULTS_EXPIRATION,
     ) -> None:
         problems: list[str] = []
         if not isinstance(destination, ExportDestination):
@@ -359,6 +364,14 @@ class ExportWorkGroup(Construct):
         """The results' key prefix, relative to the bucket's root."""
         self.results_location = f"s3://{self.bucket.bucket_name}/{results_prefix}"
         """``s3://<bucket>/<results_prefix>``."""
+        if results_expiration is not None and isinstance(self.bucket, s3.Bucket):
+            self.bucket.add_lifecycle_rule(
+                id=f"ExpireQueryResults{Names.node_unique_id(self.node)}"[:255],
+                prefix=results_prefix,
+                expiration=results_expiration,
+                noncurrent_version_expiration=Duration.days(1),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
         name = work_group_name or Names.unique_resource_name(self, max_length=128, separator="-")
         if self.encryption_key is not None:
             encryption = athena.CfnWorkGroup.EncryptionConfigurationProperty(
@@ -419,8 +432,7 @@ class ExportWorkGroup(Construct):
             )
         )
         if self.encryption_key is not None:
-            grant = grant.combine(self.encryption_key.grant(grantee, *QUERY_RESULTS_KEY_ACTIONS))
-            grant = grant.combine(self.encryption_key.grant_decrypt(grantee))
+            grant = grant.combine(self.destination.grant_key(grantee, *QUERY_RESULTS_KEY_ACTIONS, "kms:Decrypt"))
         return grant
 
 
@@ -599,7 +611,13 @@ class ExportTable(Construct):
         ]
         key = self.destination.encryption_key
         if key is not None:
-            statements.append(iam.PolicyStatement(actions=list(PROVIDER_KEY_ACTIONS), resources=[key.key_arn]))
+            statements.append(
+                iam.PolicyStatement(
+                    actions=list(PROVIDER_KEY_ACTIONS),
+                    resources=[key.key_arn],
+                    conditions=self.destination.key_conditions(),
+                )
+            )
         if not owned:
             # Exports of this stack already let the provider describe their kind's exports.
             statements.append(
@@ -681,9 +699,8 @@ class ExportTable(Construct):
                 grantee=grantee, actions=["s3:GetBucketLocation"], resource_arns=[bucket.bucket_arn]
             )
         )
-        key = self.destination.encryption_key
-        if key is not None:
-            grant = grant.combine(key.grant_decrypt(grantee))
+        if self.destination.encryption_key is not None:
+            grant = grant.combine(self.destination.grant_key(grantee, "kms:Decrypt"))
         chosen = workgroup or self.workgroup
         if chosen is not None:
             grant = grant.combine(chosen.grant_use(grantee))

@@ -25,6 +25,7 @@ from .compat import ContinuingResource
 from .constants import MAX_RESPONSE_BYTES
 from .forecast import Backoff, Clock, ForecastExports, SystemClock
 from .lifecycle import Lifecycle, Outcome, Request, Status, WaitSettings, WaitState, failure_physical_id
+from .ownership import bounded, refusal
 from .tables import CLIENT_CONFIG as TABLE_CLIENT_CONFIG
 from .tables import TableOutcome, TableRequest, TableResource, is_table_request
 from .validation import shorten
@@ -160,6 +161,8 @@ def clean_up(
 def start(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
     logger.info("%s %s (%s)", request.request_type, request.logical_id, request.request_id)
+    if (refused := refusal(request, context.invoked_function_arn)) is not None:
+        return answer(refused, None)
     if is_table_request(request.properties):
         return answer_table(table_request(event, context))
     lifecycle = wiring().lifecycle
@@ -171,9 +174,14 @@ def start(event: dict[str, Any], context: Any) -> str | None:
 @helper.poll_delete
 def resume(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
-    state = WaitState.from_json(helper.Data[STATE_KEY])
+    lifecycle = wiring().lifecycle
+    state = bounded(
+        request, WaitState.from_json(helper.Data[STATE_KEY]), lifecycle.clock.now(), lifecycle.settings.total_wait
+    )
     logger.info("Resuming %s %s at step %s", request.request_type, request.logical_id, state.step)
-    return settle(wiring().lifecycle, request, state, context)
+    if (refused := refusal(request, context.invoked_function_arn, [state.arn])) is not None:
+        return answer(refused, None)
+    return settle(lifecycle, request, state, context)
 
 
 def settle(lifecycle: Lifecycle, request: Request, state: WaitState, context: Any) -> str | None:
@@ -195,12 +203,12 @@ def handoff_time(now: float, remaining: float) -> float:
     return now + remaining - handoff_reserve(remaining)
 
 
-def answer(outcome: Outcome, state: WaitState) -> str | None:
+def answer(outcome: Outcome, state: WaitState | None) -> str | None:
     """Map an outcome to crhelper's terms: an id means done, None means continue, a raise means FAILED.
 
     This is the one place where the lifecycle's statuses meet crhelper's.
     """
-    if outcome.status is Status.CONTINUE:
+    if outcome.status is Status.CONTINUE and state is not None:
         helper.Data = {STATE_KEY: state.to_json()}
         return None
     helper.Data = {}

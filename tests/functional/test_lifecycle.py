@@ -400,7 +400,7 @@ def test_delete_of_an_export_still_being_created(deploy: Callable[..., Deploymen
 def test_delete_of_a_missing_export_succeeds(deploy: Callable[..., Deployment]) -> None:
     deployment = deploy()
     arn = "arn:aws:forecast:us-east-1:123456789012:forecast-export-job/demand/gone"
-    answer = deployment.request("Delete", valid_properties(), physical_id=arn)
+    answer = deployment.request("Delete", valid_properties(ForecastExportJobName="gone"), physical_id=arn)
     assert answer["Status"] == "SUCCESS"
     assert [call.operation for call in deployment.forecast.calls] == ["DescribeForecastExportJob"]
 

@@ -96,7 +96,7 @@ def test_bucket_policies_deny_plain_http_and_old_tls(example: Synthesized, bucke
         for key, resource in example.template.find_resources("AWS::S3::BucketPolicy").items()
         if resource["Properties"]["Bucket"] == {"Ref": bucket_id}
     ]
-    denies = [s for s in statements_of(example.raw, policy_id) if s["Effect"] == "Deny"]
+    denies = [s for s in statements_of(example.raw, policy_id) if s["Effect"] == "Deny" and s["Action"] == "s3:*"]
     conditions = [s["Condition"] for s in denies]
     assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
     assert {"NumericLessThan": {"s3:TlsVersion": 1.2}} in conditions
@@ -135,12 +135,15 @@ def test_role_writes_only_under_the_prefix_and_uses_no_key_through_its_own_polic
     objects = {"Fn::Join": ["", [{"Fn::GetAtt": ["DestinationBucketDE0A4D37", "Arn"]}, "/forecast-exports/*"]]}
     bucket = {"Fn::GetAtt": ["DestinationBucketDE0A4D37", "Arn"]}
     assert statements_of(example.raw, "DestinationRoleDefaultPolicy9DA99118") == [
+        {"Sid": "ForecastReadsUnderPrefix", "Effect": "Allow", "Action": "s3:Get*", "Resource": objects},
         {
-            "Sid": "ForecastReadsDestination",
+            "Sid": "ForecastListsUnderPrefix",
             "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:List*"],
-            "Resource": [bucket, objects],
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+            "Condition": {"StringLike": {"s3:prefix": ["forecast-exports/*"]}},
         },
+        {"Sid": "ForecastLocatesBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket},
         {"Sid": "ForecastWritesUnderPrefix", "Effect": "Allow", "Action": "s3:PutObject", "Resource": objects},
     ]
 
@@ -165,10 +168,23 @@ def test_existing_bucket_role_and_key_are_used_not_created(custom: Synthesized) 
     assert custom.raw["Resources"][policy_id]["Properties"]["Roles"] == ["existing-forecast-writer"]
     assert statements_of(custom.raw, policy_id) == [
         {
-            "Sid": "ForecastReadsDestination",
+            "Sid": "ForecastReadsUnderPrefix",
             "Effect": "Allow",
-            "Action": ["s3:Get*", "s3:List*"],
-            "Resource": ["arn:aws:s3:::existing-exports", "arn:aws:s3:::existing-exports/*"],
+            "Action": "s3:Get*",
+            "Resource": "arn:aws:s3:::existing-exports/*",
+        },
+        {
+            "Sid": "ForecastListsUnderPrefix",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": "arn:aws:s3:::existing-exports",
+            "Condition": {"StringLike": {"s3:prefix": ["*"]}},
+        },
+        {
+            "Sid": "ForecastLocatesBucket",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketLocation",
+            "Resource": "arn:aws:s3:::existing-exports",
         },
         {
             "Sid": "ForecastWritesUnderPrefix",
@@ -216,6 +232,11 @@ def test_grant_read_gives_object_reads_under_the_export_prefix_listing_and_decry
             "Resource": bucket,
             "Condition": {"StringLike": {"s3:prefix": ["exports/daily/*"]}},
         },
-        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key},
+        {
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key,
+            "Condition": custom.stack.resolve(custom.handles["new"].key_conditions()),
+        },
     ]
     assert custom.handles["grant"].success

@@ -17,6 +17,8 @@ from cfnlint.api import lint_file
 
 import forecast_export_cdk
 from forecast_export_cdk._asset import ASSET_PACKAGES, staged_asset_directory
+from forecast_export_provider import kinds as export_kinds
+from forecast_export_provider.naming import generated_name_head, legacy_name_head
 from tests.unit.constructs.cdk_test_support import REPO, Synthesized
 
 pytestmark = pytest.mark.xdist_group("example")
@@ -109,24 +111,27 @@ def test_acknowledged_findings_are_few_narrow_and_explained(example: Synthesized
     assert all(len(reason) > 60 for reason in rules.values())
     assert sorted(acknowledged["ForecastExportsExample/Destination/Role/DefaultPolicy"]) == [
         "AwsSolutions-IAM5[Action::s3:Get*]",
-        "AwsSolutions-IAM5[Action::s3:List*]",
         "AwsSolutions-IAM5[Resource::<DestinationBucketDE0A4D37.Arn>/forecast-exports/*]",
     ]
     provider_rules = sorted(acknowledged["ForecastExportsExample/ForecastExportProvider/Role/DefaultPolicy"])
     partition_region_account = "arn:<AWS::Partition>:forecast:<AWS::Region>:<AWS::AccountId>"
-    assert provider_rules == sorted(
-        ["AwsSolutions-IAM5[Resource::*]"]
-        + [
-            f"AwsSolutions-IAM5[Resource::{partition_region_account}:{resource_type}/*]"
-            for resource_type in (
-                "forecast-export-job",
-                "predictor-backtest-export-job",
-                "explainability-export",
-                "what-if-forecast-export",
-                "what-if-forecast",  # Create, for the CommaDelimitedList parameter
-            )
-        ]
-    )
+    # Each export's generated names: its folder (a source known at deploy time: any), then this
+    # stack's and logical id's head. Never a whole export type, never every what-if forecast.
+    exports = {
+        lid: resource["Type"]
+        for lid, resource in example.raw["Resources"].items()
+        if resource["Type"] in {kind.resource_type for kind in export_kinds.KINDS}
+    }
+    kinds = {kind.resource_type: kind for kind in export_kinds.KINDS}
+    # With the folder "*", the earlier releases' names (16 "?") are a finding too.
+    expected = ["AwsSolutions-IAM5[Resource::*]"]
+    for lid, type_ in exports.items():
+        kind = kinds[type_]
+        folder = f"{partition_region_account}:{kind.arn_resource_type}/{'' if kind.source_is_list else '*/'}"
+        expected.append(f"AwsSolutions-IAM5[Resource::{folder}{generated_name_head('ForecastExportsExample', lid)}*]")
+        if not kind.source_is_list:
+            expected.append(f"AwsSolutions-IAM5[Resource::{folder}{legacy_name_head(lid)}{'?' * 16}]")
+    assert provider_rules == sorted(expected)
 
 
 def test_cfn_lint_finds_no_errors_or_warnings(example: Synthesized) -> None:

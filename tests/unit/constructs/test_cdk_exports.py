@@ -22,6 +22,7 @@ from forecast_export_cdk import (
 )
 from forecast_export_cdk import exports as exports_module
 from forecast_export_provider import kinds
+from forecast_export_provider.naming import generated_name_head, legacy_name_head
 from tests.unit.constructs.cdk_test_support import (
     ACCOUNT,
     ENV,
@@ -117,24 +118,41 @@ def test_provider_role_statements_are_least_privilege(custom: Synthesized) -> No
             if isinstance(resource, str):
                 by_resource.setdefault(resource, []).extend(_actions(statement))
     tags = ["forecast:ListTagsForResource", "forecast:TagResource", "forecast:UntagResource"]
-    assert sorted(by_resource[f"{ARN}:forecast-export-job/*"]) == sorted(
+
+    def own_names(name: str, folder: str) -> list[str]:
+        """The ARNs of the names generated for the export ``name`` (this stack's head, earlier releases')."""
+        export_id = logical_id(custom, custom.handles[name].resource)
+        head, legacy = generated_name_head("Custom", export_id), legacy_name_head(export_id)
+        return [f"{ARN}:{folder}{head}*", f"{ARN}:{folder}{legacy}{'?' * 16}"]
+
+    # Each export's own ARNs only: the explicit name exactly, generated names by their head.
+    assert sorted(by_resource[f"{ARN}:forecast-export-job/demand/demand_export"]) == sorted(
         ["forecast:DeleteForecastExportJob", "forecast:DescribeForecastExportJob", "forecast:StopResource", *tags]
     )
-    assert sorted(by_resource[f"{ARN}:predictor-backtest-export-job/*"]) == sorted(
-        [
-            "forecast:DeletePredictorBacktestExportJob",
-            "forecast:DescribePredictorBacktestExportJob",
-            "forecast:StopResource",
-            *tags,
-        ]
-    )
-    assert sorted(by_resource[f"{ARN}:explainability-export/*"]) == sorted(
-        ["forecast:DeleteExplainabilityExport", "forecast:DescribeExplainabilityExport", "forecast:StopResource", *tags]
-    )
+    for arn in own_names("backtest", "predictor-backtest-export-job/demand/"):
+        assert sorted(by_resource[arn]) == sorted(
+            [
+                "forecast:DeletePredictorBacktestExportJob",
+                "forecast:DescribePredictorBacktestExportJob",
+                "forecast:StopResource",
+                *tags,
+            ]
+        )
+    for arn in own_names("explainability", "explainability-export/demand/"):
+        assert sorted(by_resource[arn]) == sorted(
+            [
+                "forecast:DeleteExplainabilityExport",
+                "forecast:DescribeExplainabilityExport",
+                "forecast:StopResource",
+                *tags,
+            ]
+        )
     # StopResource does not accept what-if forecast exports, so it is not granted for them.
-    assert sorted(by_resource[f"{ARN}:what-if-forecast-export/*"]) == sorted(
-        ["forecast:DeleteWhatIfForecastExport", "forecast:DescribeWhatIfForecastExport", *tags]
-    )
+    for arn in own_names("what_if", "what-if-forecast-export/"):
+        assert sorted(by_resource[arn]) == sorted(
+            ["forecast:DeleteWhatIfForecastExport", "forecast:DescribeWhatIfForecastExport", *tags]
+        )
+    assert not any(resource.endswith("-export-job/*") or resource.endswith("-export/*") for resource in by_resource)
     # List actions have no resource type: the only "*".
     assert sorted(by_resource["*"]) == [
         "forecast:ListExplainabilityExports",

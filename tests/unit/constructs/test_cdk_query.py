@@ -33,7 +33,7 @@ from forecast_export_cdk import (
     WhatIfForecastExport,
 )
 from forecast_export_cdk.query import TABLES_PER_POLICY, nag_text
-from forecast_export_provider.naming import generated_name
+from forecast_export_provider.naming import generated_name, generated_name_head
 from tests.unit.constructs.cdk_test_support import (
     EXPLAINABILITY_ARN,
     FORECAST_ARN,
@@ -299,7 +299,6 @@ def test_provider_gets_exactly_the_table_permissions_scoped_to_each_table(query:
             "s3:PutObject",
             "s3:DeleteObject",
             "kms:Decrypt",
-            "kms:Encrypt",
             "kms:GenerateDataKey",
             "forecast:DescribeForecastExportJob",  # for the imported export only
         ]
@@ -331,9 +330,10 @@ def test_provider_gets_exactly_the_table_permissions_scoped_to_each_table(query:
     (list_bucket,) = [s for s in by_action["s3:ListBucket"] if f"{data}*" in s["Condition"]["StringLike"]["s3:prefix"]]
     assert list_bucket["Resource"] == _bucket_arn(query)
     assert list_bucket["Condition"] == {"StringLike": {"s3:prefix": [f"{data}*"]}}
-    (key,) = by_action["kms:Encrypt"]
-    assert sorted(key["Action"]) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    (key,) = by_action["kms:GenerateDataKey"]
+    assert sorted(key["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert key["Resource"] == _key_arn(query)
+    assert key["Condition"] == query.stack.resolve(forecast.destination.key_conditions())
     (describe,) = by_action["forecast:DescribeForecastExportJob"]
     assert describe["Resource"] == IMPORTED_EXPORT_ARN
     assert _has(statements, "s3:GetObject", _objects(query, "/forecast-exports/archive/*"))
@@ -397,11 +397,11 @@ def test_grant_query_grants_exactly_what_a_query_needs(query: Synthesized) -> No
                 json.dumps({"StringLike": {"s3:prefix": [f"{data}*", manifest]}}, sort_keys=True),
             ),
             (["s3:GetBucketLocation"], _resources_of([{"Resource": _bucket_arn(query)}]), "null"),
-            # kms:Decrypt (reading) and kms:Encrypt/GenerateDataKey (results), merged by the CDK.
+            # kms:Decrypt (reading) and kms:Encrypt/GenerateDataKey (results), through S3 only.
             (
                 ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                 _resources_of([{"Resource": _key_arn(query)}]),
-                "null",
+                json.dumps(query.stack.resolve(forecast.destination.key_conditions()), sort_keys=True),
             ),
             (
                 [
@@ -554,13 +554,17 @@ def test_rule_of_a_generated_name_export_matches_the_name_the_provider_generates
         (resource,) = pattern["resources"]
         prefix = _resolved_arn(resource["prefix"], source_name)
         export_id = logical_id(query, export.resource)
-        assert prefix == f"arn:aws:forecast:eu-west-1:111122223333:{resource_type}{export_id}_"
+        head = generated_name_head(query.stack.stack_name, export_id)
+        assert prefix == f"arn:aws:forecast:eu-west-1:111122223333:{resource_type}{head}"
         # Every name the provider may generate for this resource (any request) matches; another
-        # resource's does not.
+        # resource's, or another stack's, does not.
+        stack_id = f"arn:aws:cloudformation:eu-west-1:111122223333:stack/{query.stack.stack_name}/0a1b2c3d"
         for request_id in ("create-1", "replace-2"):
             arn_head = f"arn:aws:forecast:eu-west-1:111122223333:{resource_type}"
-            assert (arn_head + generated_name("stack", export_id, request_id)).startswith(prefix)
-            assert not (arn_head + generated_name("stack", export_id + "X", request_id)).startswith(prefix)
+            assert (arn_head + generated_name(stack_id, export_id, request_id)).startswith(prefix)
+            assert not (arn_head + generated_name(stack_id, export_id + "X", request_id)).startswith(prefix)
+            other_stack = stack_id.replace(f"/{query.stack.stack_name}/", "/other/")
+            assert not (arn_head + generated_name(other_stack, export_id, request_id)).startswith(prefix)
         assert pattern["detail-type"] == list(STATE_CHANGE_DETAIL_TYPES[export.kind.key])
     explainability = query.raw["Resources"][logical_id(query, query.handles["rules"]["explainability"])]
     # A source ARN known at deploy time: its name is selected from it, without referring to the export.
@@ -575,9 +579,9 @@ def test_each_export_waits_for_its_rule_and_no_rule_refers_to_an_export(query: S
         export = _resource(query, query.handles[name])
         assert logical_id(query, rule) in export["DependsOn"]
         rule_json = json.dumps(query.raw["Resources"][logical_id(query, rule)])
-        assert logical_id(query, query.handles[name].resource) not in rule_json.replace(
-            f'{logical_id(query, query.handles[name].resource)}_"', ""
-        )
+        export_id = logical_id(query, query.handles[name].resource)
+        head = generated_name_head(query.stack.stack_name, export_id)
+        assert export_id not in rule_json.replace(f'{head}"', "")
 
 
 def test_detail_types_are_the_documented_ones() -> None:
