@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from aws_cdk import CfnElement, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from forecast_export_provider import kinds
@@ -106,7 +107,7 @@ class _TargetWithItsResource:
         self._target = target
         self.resource: Construct | None = None
 
-    def bind(self, rule: events.IRule, id: str | None = None) -> events.RuleTargetConfig:
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         config = self._target.bind(rule, id)
         if isinstance(config.target_resource, Construct):
             self.resource = config.target_resource

@@ -165,7 +165,7 @@ def test_a_lost_create_table_answer_is_looked_up_and_the_table_kept(world: World
     def create_table_whose_answer_is_lost(**params: Any) -> Any:
         world.glue.create_table(**params)
         error = {"Error": {"Code": "AlreadyExistsException", "Message": "Table already exists."}}
-        raise ClientError(error, "CreateTable")  # type: ignore[arg-type]
+        raise ClientError(error, "CreateTable")
 
     glue = _Proxy(world.glue, create_table=create_table_whose_answer_is_lost)
 
@@ -182,10 +182,10 @@ def test_a_create_that_fails_after_writing_answers_an_id_the_rollback_delete_cle
 
     def refused(**params: Any) -> Any:
         error = {"Error": {"Code": "InternalServiceException", "Message": "try later"}}
-        raise ClientError(error, "CreateTable")  # type: ignore[arg-type]
+        raise ClientError(error, "CreateTable")
 
     def lost(**params: Any) -> Any:
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "DeleteObject")  # type: ignore[arg-type]
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "DeleteObject")
 
     failing = resource(world, glue=_Proxy(world.glue, create_table=refused), s3=_Proxy(world.s3, delete_object=lost))
 
@@ -217,7 +217,7 @@ def test_a_bucket_of_another_account_fails_with_a_clear_reason(world: World) -> 
     export_arn = world.make_export("forecast_export", "daily_export")
 
     def owned_elsewhere(**params: Any) -> Any:
-        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "ListObjectsV2")  # type: ignore[arg-type]
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "ListObjectsV2")
 
     outcome = resource(world, s3=_Proxy(world.s3, list_objects_v2=owned_elsewhere)).create(request(export_arn))
 
