@@ -125,9 +125,8 @@ class ForecastExportsExample(cdk.Stack):
             for table, table_name in zip(tables, table_names[name], strict=True):
                 output = "".join(word.capitalize() for word in table_name.split("_"))
                 cdk.CfnOutput(self, f"{output}TableName", value=table.table_name)
+            # on_state_change makes the export wait for the topic's policy, which lets EventBridge publish.
             export.on_state_change("StateChange", target=events_targets.SnsTopic(topic))
-            # The topic's policy (which lets EventBridge publish) exists before the export starts.
-            export.resource.node.add_dependency(topic)
         cdk.CfnOutput(self, "DatabaseName", value=database.database_name)
         cdk.CfnOutput(self, "WorkGroupName", value=workgroup.work_group_name)
         cdk.CfnOutput(self, "StateChangeTopicArn", value=topic.topic_arn)
