@@ -29,11 +29,12 @@ def one_run(world: World, file_format: str, run: int) -> float:
     name = f"large_{file_format.lower()}_{run}"
     export_arn = world.make_export("forecast_export", name, file_format=file_format, parts=1)
     folder = f"exports/{name}/"
-    one_part = next(key for key in world.objects(folder) if key.endswith("_part0"))
+    one_part = next(key for key in world.objects(folder) if "_part0" in key)
+    head, _, extension = one_part.rpartition("_part0")
     body = world.s3.get_object(Bucket=BUCKET, Key=one_part)["Body"].read()
     backend = s3_backends[ACCOUNT]["global"]
     for index in range(1, PARTS):
-        backend.put_object(BUCKET, f"{one_part[:-1]}{index + PARTS}", body)
+        backend.put_object(BUCKET, f"{head}_part{index + PARTS}{extension}", body)
     tables = TableResource(
         glue=world.glue, s3=world.s3, forecast=world.forecast, account_id=ACCOUNT, partition="aws", region=REGION
     )

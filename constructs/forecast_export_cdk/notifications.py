@@ -1,10 +1,14 @@
 """EventBridge rules on Amazon Forecast's own state-change events for one export.
 
-Forecast sends its events to the default event bus with source ``aws.forecast``, the export's
-ARN in ``resources`` and in ``detail.Arn``, and ``detail.Status`` (Forecast developer guide,
-"Receiving Job Status Notifications"). A rule made here matches one export's ARN, and the export
-waits for the rule, so the rule sees the export's first events. The pattern cannot name the
-export's ``Ref``: that would make the rule wait for the export instead. It is built at synth time:
+Forecast sends its events to the default event bus with source ``aws.forecast`` and
+``detail.Status`` (Forecast developer guide, "Receiving Job Status Notifications"). The guide's only
+example event, a dataset import job's, carries the dataset's ARN in ``resources`` and the job's
+ARN in ``detail.Arn``; whether export events carry the export's ARN in ``resources`` is not
+documented. A rule made here matches one export's ARN in either place (``$or``): an event of
+another export never matches, whichever shape it has. The export waits for the rule, and for the
+resource policy its target needs (a topic's, a queue's, a function's permission), so the rule sees
+the export's first events. The pattern cannot name the export's ``Ref``: that would make the rule
+wait for the export instead. It is built at synth time:
 
 * a named export: its exact ARN,
   ``arn:<partition>:forecast:<region>:<account>:<export type>/<source name>/<export name>``
@@ -17,11 +21,12 @@ export's ``Ref``: that would make the rule wait for the export instead. It is bu
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import CfnElement, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
+from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from forecast_export_provider import kinds
@@ -34,7 +39,8 @@ EVENT_SOURCE = "aws.forecast"
 
 STATE_CHANGE_DETAIL_TYPES: dict[str, tuple[str, ...]] = {
     # Both AWS pages list this one.
-    kinds.FORECAST_EXPORT.key: ("Forecast Forecast Export Job State Change",),
+    # The EventBridge reference also lists a plain "Forecast Export Job State Change".
+    kinds.FORECAST_EXPORT.key: ("Forecast Forecast Export Job State Change", "Forecast Export Job State Change"),
     kinds.PREDICTOR_BACKTEST_EXPORT.key: ("Forecast Predictor Backtest Export Job State Change",),
     # The Forecast developer guide's table names "Forecast Explainability Export Creation State
     # Change"; the EventBridge event reference lists "Forecast Explainability Export Job State
@@ -74,8 +80,8 @@ def _source_name(source: str) -> str:
     return source.split("/", 1)[1] if "/" in source else source
 
 
-def export_arn_pattern(export: ForecastExportBase) -> list[str]:
-    """The ``resources`` pattern that matches ``export``'s ARN, without referring to the export."""
+def export_arn_pattern(export: ForecastExportBase) -> list[Any]:
+    """The pattern that matches ``export``'s ARN, without referring to the export."""
     kind = export.kind
     stack = Stack.of(export)
     head = f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:{kind.arn_resource_type}/"
@@ -88,7 +94,22 @@ def export_arn_pattern(export: ForecastExportBase) -> list[str]:
         return [head + name]
     resource = export.resource.node.default_child
     assert isinstance(resource, CfnElement)
-    return events.Match.prefix(head + Lazy.string(_GeneratedNamePrefix(resource)))
+    return [{"prefix": head + Lazy.string(_GeneratedNamePrefix(resource))}]
+
+
+@jsii.implements(events.IRuleTarget)
+class _TargetWithItsResource:
+    """A rule target that remembers the resource it binds to (whose policy the binding adds to)."""
+
+    def __init__(self, target: events.IRuleTarget) -> None:
+        self._target = target
+        self.resource: Construct | None = None
+
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        config = self._target.bind(rule, id)
+        if isinstance(config.target_resource, Construct):
+            self.resource = config.target_resource
+        return config
 
 
 def state_change_rule(
@@ -101,17 +122,24 @@ def state_change_rule(
 ) -> events.Rule:
     """An EventBridge rule, created before ``export``, on its state-change events."""
     scope: Construct = export
+    recorded = _TargetWithItsResource(target) if target is not None else None
     rule = events.Rule(
         scope,
         id,
         description=description or f"State changes of the {export.kind.title} {export.node.path}",
         rule_name=rule_name,
         event_pattern=events.EventPattern(
-            source=[EVENT_SOURCE],
-            detail_type=list(STATE_CHANGE_DETAIL_TYPES[export.kind.key]),
-            resources=export_arn_pattern(export),
+            source=[EVENT_SOURCE], detail_type=list(STATE_CHANGE_DETAIL_TYPES[export.kind.key])
         ),
-        targets=[target] if target is not None else None,
+        targets=[recorded] if recorded is not None else None,
     )
+    arn = export_arn_pattern(export)
+    cfn_rule = rule.node.default_child
+    assert isinstance(cfn_rule, events.CfnRule)
+    # The export's ARN in resources, or (as in Forecast's one documented event) in the detail.
+    cfn_rule.add_property_override("EventPattern.$or", [{"resources": arn}, {"detail": {"Arn": arn}}])
     export.resource.node.add_dependency(rule)
+    if recorded is not None and recorded.resource is not None:
+        # The target's resource policy (a topic policy, a Lambda permission) is a child of its resource.
+        export.resource.node.add_dependency(recorded.resource)
     return rule

@@ -129,6 +129,7 @@ class ParquetField:
 
 def parquet_fields(file: IO[bytes]) -> list[ParquetField]:
     """The top-level fields of a Parquet file, in file order; reads only the footer."""
+    # Imported here on purpose: only Parquet tables need arro3, so a CSV table works without it.
     from arro3.core import DataType
     from arro3.io import read_parquet
 

@@ -238,20 +238,22 @@ class World:
             "Format": file_format,
         }
         arn = str(getattr(self.forecast, f"create_{_snake(noun)}")(**request)[f"{noun}Arn"])
+        created = getattr(self.forecast, f"describe_{_snake(noun)}")(**{f"{noun}Arn": arn})["CreationTime"]
+        stamp = run_stamp(created)
         folders = datasets or {dataset: data for (each, dataset), data in DATASETS.items() if each == kind}
         prefix = path[len(f"s3://{BUCKET}/") :]
         for dataset, data in folders.items():
             folder = prefix + (f"{dataset}/" if dataset else "")
-            self.put_parts(folder, name, data, file_format, parts)
+            self.put_parts(folder, name, data, file_format, parts, stamp)
         return arn
 
-    def put_parts(self, folder: str, name: str, data: Dataset, file_format: str, parts: int) -> None:
-        stamp = "2024-01-05T00-00-00Z"
+    def put_parts(self, folder: str, name: str, data: Dataset, file_format: str, parts: int, stamp: str) -> None:
+        """``parts`` data files of one run named as Forecast names them, a zero-byte part and the markers."""
         chunks = [data.rows[index::parts] for index in range(parts)]
         for index, rows in enumerate(chunks):
             body = csv_bytes(data, rows) if file_format == "CSV" else parquet_bytes(data, rows)
-            self.s3.put_object(Bucket=BUCKET, Key=f"{folder}{name}_{stamp}_part{index}", Body=body)
-        self.s3.put_object(Bucket=BUCKET, Key=f"{folder}{name}_{stamp}_part{parts}", Body=b"")
+            self.s3.put_object(Bucket=BUCKET, Key=part_key(folder, name, stamp, index, file_format), Body=body)
+        self.s3.put_object(Bucket=BUCKET, Key=part_key(folder, name, stamp, parts, file_format), Body=b"")
         self.s3.put_object(Bucket=BUCKET, Key=f"{folder}_CHECK", Body=b"")
         self.s3.put_object(Bucket=BUCKET, Key=f"{folder}_SUCCESS", Body=b"ok")
 
@@ -259,6 +261,16 @@ class World:
         """Key -> ETag of every object under ``prefix``."""
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
         return {item["Key"]: item["ETag"] for page in pages for item in page.get("Contents", [])}
+
+
+def run_stamp(moment: dt.datetime, seconds_later: float = 1) -> str:
+    """The timestamp in the names of a run's files written ``seconds_later`` than ``moment``."""
+    return (moment + dt.timedelta(seconds=seconds_later)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+
+
+def part_key(folder: str, name: str, stamp: str, index: int, file_format: str) -> str:
+    """The key of a part file as Forecast names it: ``<name>_<timestamp>_part<N>``, ``.csv`` for CSV."""
+    return f"{folder}{name}_{stamp}_part{index}" + (".csv" if file_format == "CSV" else "")
 
 
 def _snake(noun: str) -> str:

@@ -17,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint_file
+from moto.events.models import EventPattern
 
 from forecast_export_cdk import (
     STATE_CHANGE_DETAIL_TYPES,
@@ -530,12 +531,37 @@ def _resolved_arn(value: Any, source_name: str = "demand") -> str:
     return "".join(_resolved_arn(part, source_name) for part in value["Fn::Join"][1])
 
 
+def _resolved(value: Any, source_name: str = "demand") -> Any:
+    """A whole pattern resolved as CloudFormation would, in aws / eu-west-1 / 111122223333."""
+    if isinstance(value, list):
+        return [_resolved(item, source_name) for item in value]
+    if isinstance(value, dict):
+        if {"Ref", "Fn::Join", "Fn::Select"} & set(value):
+            return _resolved_arn(value, source_name)
+        return {key: _resolved(item, source_name) for key, item in value.items()}
+    return value
+
+
+def _pattern(query: Synthesized, name: str) -> dict[str, Any]:
+    pattern: dict[str, Any] = query.raw["Resources"][logical_id(query, query.handles["rules"][name])]["Properties"][
+        "EventPattern"
+    ]
+    return pattern
+
+
+def _arn_pattern(pattern: dict[str, Any]) -> Any:
+    """The one ARN pattern of a rule, which it matches in ``resources`` or in ``detail.Arn``."""
+    in_resources, in_detail = pattern["$or"]
+    assert in_detail == {"detail": {"Arn": in_resources["resources"]}}
+    return in_resources["resources"]
+
+
 def test_rule_of_a_named_export_matches_its_exact_arn(query: Synthesized) -> None:
     rule = query.raw["Resources"][logical_id(query, query.handles["rules"]["forecast"])]["Properties"]
     pattern = rule["EventPattern"]
     assert pattern["source"] == ["aws.forecast"]
-    assert pattern["detail-type"] == ["Forecast Forecast Export Job State Change"]
-    (resource,) = pattern["resources"]
+    assert pattern["detail-type"] == list(STATE_CHANGE_DETAIL_TYPES["forecast_export"])
+    (resource,) = _arn_pattern(pattern)
     assert _resolved_arn(resource) == (
         "arn:aws:forecast:eu-west-1:111122223333:forecast-export-job/demand/demand_export"
     )
@@ -550,8 +576,8 @@ def test_rule_of_a_generated_name_export_matches_the_name_the_provider_generates
         ("what_if", "what-if-forecast-export/", ""),
     ]:
         export = query.handles[name]
-        pattern = query.raw["Resources"][logical_id(query, query.handles["rules"][name])]["Properties"]["EventPattern"]
-        (resource,) = pattern["resources"]
+        pattern = _pattern(query, name)
+        (resource,) = _arn_pattern(pattern)
         prefix = _resolved_arn(resource["prefix"], source_name)
         export_id = logical_id(query, export.resource)
         head = generated_name_head(query.stack.stack_name, export_id)
@@ -584,9 +610,80 @@ def test_each_export_waits_for_its_rule_and_no_rule_refers_to_an_export(query: S
         assert export_id not in rule_json.replace(f'{head}"', "")
 
 
+def _event(detail_type: str, resources: list[str], arn: str) -> str:
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+            "detail-type": detail_type,
+            "source": "aws.forecast",
+            "account": "111122223333",
+            "time": "2026-12-02T18:00:00Z",
+            "region": "eu-west-1",
+            "resources": resources,
+            "detail": {"Arn": arn, "Status": "ACTIVE"},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "export_arn", "source_arn"),
+    [
+        (
+            "forecast",
+            "arn:aws:forecast:eu-west-1:111122223333:forecast-export-job/demand/demand_export",
+            "arn:aws:forecast:eu-west-1:111122223333:forecast/demand",
+        ),
+        (
+            "backtest",
+            "arn:aws:forecast:eu-west-1:111122223333:predictor-backtest-export-job/demand/{export_id}_0123456789abcdef",
+            "arn:aws:forecast:eu-west-1:111122223333:predictor/demand",
+        ),
+    ],
+    ids=["named", "generated-name"],
+)
+def test_eventbridge_fires_the_rule_for_either_event_shape_and_never_for_another_export(
+    query: Synthesized, rule: str, export_arn: str, source_arn: str
+) -> None:
+    """Fault table: export events shaped like Forecast's documented (dataset import) event.
+
+    Matched by moto's EventBridge pattern engine, the one its rules deliver events with (moto's
+    ``TestEventPattern`` endpoint itself is a stub in this version).
+    """
+    export_arn = export_arn.format(export_id=logical_id(query, query.handles["backtest"].resource))
+    pattern = json.dumps(_resolved(_pattern(query, rule)))
+    detail_type = _pattern(query, rule)["detail-type"][0]
+    head, _, name = export_arn.rpartition("/")
+    # A named export's neighbour may start with its name; a generated name's stable head ends with
+    # "_", so the neighbours that matter are other resources' generated names.
+    stem, _, digits = name.rpartition("_") if rule != "forecast" else (name, "", "")
+    neighbour = f"{name}_v2" if rule == "forecast" else f"{stem}X_{digits}"
+    others = [f"{head}/{neighbour}", f"{head}/other_export"]
+    matcher = EventPattern.load(pattern)
+
+    def fires(resources: list[str], arn: str, detail: str = detail_type) -> bool:
+        return bool(matcher.matches_event(json.loads(_event(detail, resources, arn))))
+
+    assert fires([export_arn], export_arn), "the export's ARN in resources"
+    assert fires([source_arn], export_arn), "the source's ARN in resources, the export's in the detail"
+    for other in others:
+        assert not fires([other], other), other
+        assert not fires([source_arn], other), other
+    assert not fires([export_arn], export_arn, "Forecast Dataset Import Job State Change")
+
+
+def test_an_export_waits_for_its_targets_resource_policy(query: Synthesized) -> None:
+    """Fault table: the first state-change event published before the topic's policy exists."""
+    topic = query.stack.node.find_child("Topic")
+    policies = [child for child in topic.node.find_all() if isinstance(child, sns.CfnTopicPolicy)]
+    assert policies
+    export = _resource(query, query.handles["forecast"])
+    assert all(logical_id(query, policy) in export["DependsOn"] for policy in policies)
+
+
 def test_detail_types_are_the_documented_ones() -> None:
     assert STATE_CHANGE_DETAIL_TYPES == {
-        "forecast_export": ("Forecast Forecast Export Job State Change",),
+        "forecast_export": ("Forecast Forecast Export Job State Change", "Forecast Export Job State Change"),
         "predictor_backtest_export": ("Forecast Predictor Backtest Export Job State Change",),
         "explainability_export": (
             "Forecast Explainability Export Creation State Change",

@@ -1,0 +1,406 @@
+"""``Custom::ForecastExportTable``: a Glue table over an ACTIVE export's own files, free of CloudFormation wiring.
+
+The table's LOCATION is a prefix that holds one symlink manifest (``symlink.txt``) listing the
+export's data files, so that Athena reads data only. The clients (boto3 ``glue``, ``s3`` and
+``forecast``) come from outside, built with connect and read timeouts (``CLIENT_CONFIG``); nothing
+here waits for long. See docs/design.md, "Tables over exports".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..schema import CSV_ESCAPE, CSV_QUOTE, CSV_SEPARATOR
+from ..validation import InvalidProperties, shorten
+from .aws_calls import OwnedBuckets, TableFailure, call, error_of
+from .export_data import ExportData, ExportReader, tail
+from .ownership import EARLIER_MARK, Mark, Owner, Relation, relation, with_mark
+from .properties import MANIFEST_NAME, TableSpec, parse_table, split_s3
+
+SUCCESS = "SUCCESS"
+FAILED = "FAILED"
+
+SYMLINK_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+TEXT_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+_TABLE_ARN = re.compile(r"arn:(aws[a-z-]*):glue:([a-z0-9-]+):(\d{12}):table/([a-z0-9_]{1,255})/([a-z0-9_]{1,255})")
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """What a table request carries: desired and previous (Update) properties, the physical id, and who asks."""
+
+    properties: Mapping[str, Any]
+    old_properties: Mapping[str, Any] = field(default_factory=dict)
+    physical_id: str | None = None
+    stack_id: str = ""
+    logical_id: str = ""
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> TableRequest:
+        return cls(
+            properties=event.get("ResourceProperties") or {},
+            old_properties=event.get("OldResourceProperties") or {},
+            physical_id=event.get("PhysicalResourceId"),
+            stack_id=str(event.get("StackId") or ""),
+            logical_id=str(event.get("LogicalResourceId") or ""),
+        )
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(self.stack_id, self.logical_id)
+
+
+@dataclass(frozen=True)
+class TableOutcome:
+    """SUCCESS with the physical id and ``Fn::GetAtt`` data, or FAILED with a Reason under 256 characters."""
+
+    status: str
+    physical_id: str
+    data: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
+class TableResource:
+    """Create, Update and Delete of ``Custom::ForecastExportTable``; stateless, clients from outside."""
+
+    def __init__(self, *, glue: Any, s3: Any, forecast: Any, account_id: str, partition: str, region: str) -> None:
+        self.glue = glue
+        self.s3 = OwnedBuckets(s3, account_id)
+        self.exports = ExportReader(s3=self.s3, forecast=forecast)
+        self.account_id = account_id
+        self.partition = partition
+        self.region = region
+
+    # Lifecycle
+
+    def create(self, request: TableRequest) -> TableOutcome:
+        """Make the table, or adopt the one that this stack made for it (a repeated delivery, a moved resource)."""
+        try:
+            spec = self._parse(request.properties)
+        except (InvalidProperties, TableFailure) as error:
+            return self._failed(str(error), _not_created(request.properties))
+        try:
+            return self._create_or_adopt(spec, request.owner)
+        except TableFailure as failure:
+            # Something may have been written: the table's ARN lets the rollback Delete look and remove it.
+            physical_id = self.table_arn(spec) if failure.touched else _not_created(request.properties)
+            return self._failed(failure.reason, physical_id)
+
+    def update(self, request: TableRequest) -> TableOutcome:
+        """Update the table in place; a new DatabaseName, TableName or CatalogId makes a new table."""
+        current = request.physical_id or ""
+        try:
+            spec = self._parse(request.properties)
+            if self.table_arn(spec) != current:
+                old_location = request.old_properties.get("ManifestLocation")
+                if old_location == request.properties["ManifestLocation"] and _TABLE_ARN.fullmatch(current):
+                    raise TableFailure(
+                        f"ManifestLocation {old_location} must change with DatabaseName/TableName/CatalogId: "
+                        "the old table's Delete removes its manifest"
+                    )
+                return self._create_or_adopt(spec, request.owner)
+            return self._update_in_place(spec, request.owner)
+        except (InvalidProperties, TableFailure) as error:
+            return self._failed(str(error), current)
+
+    def delete(self, request: TableRequest) -> TableOutcome:
+        """Remove the table and its manifest while the mark names this resource; the export's data stays."""
+        physical_id = request.physical_id or ""
+        match = _TABLE_ARN.fullmatch(physical_id)
+        if match is None:
+            return TableOutcome(SUCCESS, physical_id)
+        catalog_id, database, table = match.group(3), match.group(4), match.group(5)
+        owner = request.owner
+        try:
+            found = self._get_table(catalog_id, database, table)
+            if found is None:
+                self._remove_manifest_left_by_a_failed_create(request, physical_id)
+                return TableOutcome(SUCCESS, physical_id)
+            mark = Mark.of(found)
+            related = relation(found, owner)
+            if mark is None or related is Relation.FOREIGN:
+                logger.warning("Table %s.%s was not made by this stack; leaving it", database, table)
+            elif related is Relation.SIBLING:
+                if mark.previous in (owner.logical_id, EARLIER_MARK):
+                    self._update_table(catalog_id, database, with_mark(found, Mark(mark.export_arn, mark.owner)))
+                logger.info("Table %s.%s belongs to %s now; leaving it", database, table, _logical_id(mark))
+            elif related is Relation.MINE and mark.previous is not None:
+                # A rollback of a move: the resource that had the table before still exists.
+                previous = None if mark.previous == EARLIER_MARK else Owner(owner.stack_id, mark.previous)
+                self._update_table(catalog_id, database, with_mark(found, Mark(mark.export_arn, previous)))
+                logger.info("Handed table %s.%s back to %s", database, table, mark.previous)
+            else:
+                self._remove(catalog_id, database, table, found)
+        except TableFailure as failure:
+            return self._failed(failure.reason, physical_id)
+        return TableOutcome(SUCCESS, physical_id)
+
+    def table_arn(self, spec: TableSpec) -> str:
+        return f"arn:{self.partition}:glue:{self.region}:{spec.catalog_id}:table/{spec.database}/{spec.table}"
+
+    # Steps
+
+    def _parse(self, properties: Mapping[str, Any]) -> TableSpec:
+        spec = parse_table(properties, self.account_id)
+        account, region = spec.export_account_and_region
+        if (account, region) != (self.account_id, self.region):
+            raise TableFailure(
+                f"ExportArn {spec.export_arn} is in account {account}, region {region}; a table reads exports "
+                f"of the provider's own account {self.account_id} and region {self.region} only"
+            )
+        return spec
+
+    def _create_or_adopt(self, spec: TableSpec, owner: Owner) -> TableOutcome:
+        self._require_database(spec)
+        found = self._get_table(spec.catalog_id, spec.database, spec.table)
+        related = relation(found, owner)
+        if found is not None and not self._may_adopt(found, related, spec):
+            where = found.get("StorageDescriptor", {}).get("Location") or "no location"
+            raise TableFailure(
+                f"Glue table {spec.database}.{spec.table} already exists ({where}) and was not made by this "
+                f"stack for {spec.location}; choose another TableName"
+            )
+        self._require_manifest_prefix_free(spec)
+        export = self.exports.read(spec)
+        mark = Mark(spec.export_arn, owner, self._previous_owner(found, related))
+        table_input = self._table_input(spec, export, mark)
+        self._write_manifest(spec, export)
+        if found is None:
+            self._create_table(spec, table_input, owner)
+            logger.info("Created table %s.%s", spec.database, spec.table)
+        else:
+            try:
+                self._update_table(spec.catalog_id, spec.database, table_input)
+            except TableFailure as failure:
+                raise TableFailure(failure.reason, touched=True) from None
+            self._remove_old_manifest(found, spec)
+            logger.info("Adopted table %s.%s (%s)", spec.database, spec.table, related.value if related else "")
+        return self._succeeded(spec, export)
+
+    @staticmethod
+    def _may_adopt(found: Mapping[str, Any], related: Relation | None, spec: TableSpec) -> bool:
+        if related in (Relation.MINE, Relation.SIBLING):
+            return True
+        if related is Relation.EARLIER_MARK:
+            # An earlier version's mark names no stack: adopt only the table of the same export and location.
+            mark = Mark.of(found)
+            location = found.get("StorageDescriptor", {}).get("Location")
+            return mark is not None and mark.export_arn == spec.export_arn and location == spec.location
+        return False
+
+    @staticmethod
+    def _previous_owner(found: Mapping[str, Any] | None, related: Relation | None) -> str | None:
+        mark = Mark.of(found) if found is not None else None
+        if mark is None:
+            return None
+        if related is Relation.SIBLING and mark.owner is not None:
+            return mark.owner.logical_id
+        if related is Relation.EARLIER_MARK:
+            return EARLIER_MARK
+        return mark.previous
+
+    def _create_table(self, spec: TableSpec, table_input: dict[str, Any], owner: Owner) -> None:
+        """CreateTable; when its answer is lost (a retry meets AlreadyExists, a timeout), look before answering."""
+        try:
+            self._glue("CreateTable", CatalogId=spec.catalog_id, DatabaseName=spec.database, TableInput=table_input)
+            return
+        except TableFailure as failure:
+            error = failure
+        try:
+            found = self._get_table(spec.catalog_id, spec.database, spec.table)
+        except TableFailure:
+            raise TableFailure(error.reason, touched=True) from None
+        if relation(found, owner) is Relation.MINE:
+            logger.info("CreateTable's answer was lost, but the table is there: %s", error.reason)
+            return
+        try:
+            self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+        except TableFailure:
+            raise TableFailure(error.reason, touched=True) from None
+        raise error
+
+    def _update_in_place(self, spec: TableSpec, owner: Owner) -> TableOutcome:
+        self._require_database(spec)
+        found = self._get_table(spec.catalog_id, spec.database, spec.table)
+        if found is None:
+            return self._create_or_adopt(spec, owner)
+        related = relation(found, owner)
+        mark = Mark.of(found)
+        if mark is None or related is Relation.FOREIGN:
+            raise TableFailure(
+                f"Glue table {spec.database}.{spec.table} was replaced by a table this stack did not make"
+            )
+        if related is Relation.SIBLING:
+            raise TableFailure(
+                f"Glue table {spec.database}.{spec.table} belongs to {_logical_id(mark)} of this stack now; "
+                "give this resource another TableName or remove it"
+            )
+        self._require_manifest_prefix_free(spec)
+        export = self.exports.read(spec)
+        old = split_s3(found.get("StorageDescriptor", {}).get("Location"))
+        moved = old != (spec.manifest_bucket, spec.manifest_prefix)
+        previous = mark.previous if related is Relation.MINE else None
+        table_input = self._table_input(spec, export, Mark(spec.export_arn, owner, previous))
+        self._write_manifest(spec, export)
+        try:
+            self._update_table(spec.catalog_id, spec.database, table_input)
+        except TableFailure:
+            if moved:
+                self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+            raise
+        self._remove_old_manifest(found, spec)
+        logger.info("Updated table %s.%s", spec.database, spec.table)
+        return self._succeeded(spec, export)
+
+    def _remove(self, catalog_id: str, database: str, table: str, found: Mapping[str, Any]) -> None:
+        manifest = split_s3(found.get("StorageDescriptor", {}).get("Location"))
+        if manifest is not None:
+            self._s3("DeleteObject", Bucket=manifest[0], Key=manifest[1] + MANIFEST_NAME, ignore={"NoSuchBucket"})
+        self._glue(
+            "DeleteTable", CatalogId=catalog_id, DatabaseName=database, Name=table, ignore={"EntityNotFoundException"}
+        )
+        logger.info("Deleted table %s.%s", database, table)
+
+    def _remove_manifest_left_by_a_failed_create(self, request: TableRequest, physical_id: str) -> None:
+        """A Create that failed after writing its manifest answers the table's ARN; its table may not exist."""
+        try:
+            spec = parse_table(request.properties, self.account_id)
+        except InvalidProperties:
+            return
+        if self.table_arn(spec) == physical_id:
+            self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+
+    def _remove_old_manifest(self, found: Mapping[str, Any], spec: TableSpec) -> None:
+        old = split_s3(found.get("StorageDescriptor", {}).get("Location"))
+        if old is not None and old != (spec.manifest_bucket, spec.manifest_prefix):
+            self._s3("DeleteObject", Bucket=old[0], Key=old[1] + MANIFEST_NAME, ignore={"NoSuchBucket"})
+
+    # The manifest and the table
+
+    def _require_manifest_prefix_free(self, spec: TableSpec) -> None:
+        """Athena reads every object under LOCATION as a manifest: the prefix must hold this table's only.
+
+        A zero-byte folder marker (``prefix/``, as the S3 console makes) reads as an empty manifest: allowed.
+        """
+        for item in self.s3.list(spec.manifest_bucket, spec.manifest_prefix, delimiter=None, limit=3):
+            key = item["Key"]
+            if key == spec.manifest_key or (key.endswith("/") and int(item.get("Size", 0)) == 0):
+                continue
+            raise TableFailure(
+                f"ManifestLocation {spec.location} holds other objects ({tail(key)}); "
+                "give a prefix that holds only this table's manifest"
+            )
+
+    def _write_manifest(self, spec: TableSpec, export: ExportData) -> None:
+        body = "".join(file.uri + "\n" for file in export.files).encode()
+        self._s3("PutObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, Body=body, ContentType="text/plain")
+
+    def _table_input(self, spec: TableSpec, export: ExportData, mark: Mark) -> dict[str, Any]:
+        parameters = {
+            "EXTERNAL": "TRUE",
+            "classification": export.format.lower(),
+            **mark.parameters(),
+            "forecast_export_data_location": export.location,
+        }
+        if export.format == "CSV":
+            # An empty value in a double column would fail the query under OpenCSVSerde: read it as NULL.
+            parameters.update({"skip.header.line.count": "1", "use.null.for.invalid.data": "true"})
+            serde = {
+                "SerializationLibrary": CSV_SERDE,
+                "Parameters": {"separatorChar": CSV_SEPARATOR, "quoteChar": CSV_QUOTE, "escapeChar": CSV_ESCAPE},
+            }
+            output_format = TEXT_OUTPUT_FORMAT
+        else:
+            # Columns are renamed, so Athena must read them by position, in the file's order.
+            serde = {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"parquet.column.index.access": "true"}}
+            output_format = PARQUET_OUTPUT_FORMAT
+        return {
+            "Name": spec.table,
+            "Description": f"Data of {spec.kind.title} {spec.export_name}"[:2048],
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": parameters,
+            "StorageDescriptor": {
+                "Columns": [column.glue() for column in export.columns],
+                "Location": spec.location,
+                "InputFormat": SYMLINK_INPUT_FORMAT,
+                "OutputFormat": output_format,
+                "SerdeInfo": serde,
+            },
+        }
+
+    def _succeeded(self, spec: TableSpec, export: ExportData) -> TableOutcome:
+        arn = self.table_arn(spec)
+        data = {
+            "TableName": spec.table,
+            "DatabaseName": spec.database,
+            "TableArn": arn,
+            "Location": spec.location,
+            "DataLocation": export.location,
+            "Format": export.format,
+            "ColumnCount": str(len(export.columns)),
+        }
+        return TableOutcome(SUCCESS, arn, data)
+
+    @staticmethod
+    def _failed(reason: str, physical_id: str) -> TableOutcome:
+        short = shorten(reason)
+        logger.info("Table request failed: %s", short)
+        return TableOutcome(FAILED, physical_id, reason=short)
+
+    # AWS calls
+
+    def _require_database(self, spec: TableSpec) -> None:
+        try:
+            self.glue.get_database(CatalogId=spec.catalog_id, Name=spec.database)
+        except ClientError as error:
+            code, message = error_of(error)
+            if code == "EntityNotFoundException":
+                raise TableFailure(
+                    f"DatabaseName {spec.database}: no such Glue database in catalog {spec.catalog_id}"
+                ) from None
+            raise TableFailure(f"GetDatabase failed: {code}: {message}") from None
+        except BotoCoreError as error:
+            raise TableFailure(f"GetDatabase failed: {error}") from None
+
+    def _get_table(self, catalog_id: str, database: str, table: str) -> dict[str, Any] | None:
+        response = self._glue(
+            "GetTable", CatalogId=catalog_id, DatabaseName=database, Name=table, ignore={"EntityNotFoundException"}
+        )
+        return None if response is None else dict(response["Table"])
+
+    def _update_table(self, catalog_id: str, database: str, table_input: dict[str, Any]) -> None:
+        self._glue("UpdateTable", CatalogId=catalog_id, DatabaseName=database, TableInput=table_input)
+
+    def _glue(
+        self, operation: str, *, ignore: frozenset[str] | set[str] = frozenset(), **params: Any
+    ) -> dict[str, Any] | None:
+        return call(self.glue, operation, ignore, params)
+
+    def _s3(
+        self, operation: str, *, ignore: frozenset[str] | set[str] = frozenset(), **params: Any
+    ) -> dict[str, Any] | None:
+        return self.s3.call(operation, ignore=ignore, **params)
+
+
+def _logical_id(mark: Mark) -> str:
+    return mark.owner.logical_id if mark.owner is not None else "an earlier version's resource"
+
+
+def _not_created(properties: Mapping[str, Any]) -> str:
+    """The physical id of a table that was not created: never a table ARN, so Delete does nothing."""
+    database, table = properties.get("DatabaseName"), properties.get("TableName")
+    if isinstance(database, str) and isinstance(table, str):
+        return f"not-created:{database[:255]}.{table[:255]}"
+    return "not-created"
