@@ -636,7 +636,7 @@ def _event(detail_type: str, resources: list[str], arn: str) -> str:
         ),
         (
             "backtest",
-            "arn:aws:forecast:eu-west-1:111122223333:predictor-backtest-export-job/demand/{export_id}_0123456789abcdef",
+            "arn:aws:forecast:eu-west-1:111122223333:predictor-backtest-export-job/demand/{head}0123456789abcdef",
             "arn:aws:forecast:eu-west-1:111122223333:predictor/demand",
         ),
     ],
@@ -650,7 +650,8 @@ def test_eventbridge_fires_the_rule_for_either_event_shape_and_never_for_another
     Matched by moto's EventBridge pattern engine, the one its rules deliver events with (moto's
     ``TestEventPattern`` endpoint itself is a stub in this version).
     """
-    export_arn = export_arn.format(export_id=logical_id(query, query.handles["backtest"].resource))
+    export_id = logical_id(query, query.handles["backtest"].resource)
+    export_arn = export_arn.format(head=generated_name_head(query.stack.stack_name, export_id))
     pattern = json.dumps(_resolved(_pattern(query, rule)))
     detail_type = _pattern(query, rule)["detail-type"][0]
     head, _, name = export_arn.rpartition("/")
