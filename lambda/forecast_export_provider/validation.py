@@ -53,10 +53,9 @@ S3_BUCKET_RULES: tuple[tuple[Callable[[str], bool], str], ...] = (
     ),
 )
 
-# The longest name of a file Forecast writes under Path: a backtest export's dataset folder, the
-# export's name (at most 63 characters), "_" and the time as yyyy-MM-ddTHH-mm-ssZ, "_part" and the
-# part's number (allowed 5 digits: 100,000 parts), ".csv". Path's key part leaves room for it.
-BACKTEST_FOLDERS = ("forecasted-values", "accuracy-metrics-values")
+# The longest name of a file Forecast writes under Path: the kind's folder (a backtest's dataset),
+# the export's name (at most 63 characters), "_" and the time as yyyy-MM-ddTHH-mm-ssZ, "_part" and
+# the part's number (allowed 5 digits: 100,000 parts), ".csv". Path's key part leaves room for it.
 FILE_NAME_TAIL = "_yyyy-MM-ddTHH-mm-ssZ_part99999.csv"
 MAX_NAME_LENGTH = 63
 
@@ -222,7 +221,7 @@ def max_key_bytes(kind: ExportKind, name: str | None = None) -> int:
 
     ``name`` is the export's name when known; otherwise the longest a name can be.
     """
-    folder = max(len(folder) + 1 for folder in BACKTEST_FOLDERS) if kind.key == "predictor_backtest_export" else 0
+    folder = max((len(folder.encode()) + 1 for folder in kind.folders), default=0)
     name_bytes = len(name.encode()) if name is not None else MAX_NAME_LENGTH
     # One byte for the "/" Forecast puts after a Path that does not end with one.
     return MAX_S3_KEY_BYTES - 1 - folder - name_bytes - len(FILE_NAME_TAIL)
@@ -231,7 +230,9 @@ def max_key_bytes(kind: ExportKind, name: str | None = None) -> int:
 def source_arn_rule(kind: ExportKind) -> str:
     """What a source property must hold, said with the shape of the ARN it expects."""
     resource_type = kind.source_arn_resource_type
-    return f"must be the ARN of a {resource_type}, arn:<partition>:forecast:<region>:<account>:{resource_type}/<name>"
+    article = "an" if resource_type[0] in "aeiou" else "a"
+    shape = f"arn:<partition>:forecast:<region>:<account>:{resource_type}/<name>"
+    return f"must be the ARN of {article} {resource_type}, {shape}"
 
 
 def _fullmatch(pattern: re.Pattern[str]) -> Callable[[str], bool]:
