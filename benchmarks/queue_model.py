@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from forecast_export_provider import queueing
 from forecast_export_provider.queueing import JobSeen, predicted_free_slot
 from tests.standins.simulation import percentile
 
@@ -245,20 +246,31 @@ class ModelRun:
     lists: int
     queued_seconds: float
     gaps: list[float] = field(default_factory=list)
+    overtaken: int = 0
+    """Pairs of requests in which the later arrival took its slot first."""
+    pairs: int = 0
+    longest_wait: float = 0.0
+    longest_fair_wait: float = 0.0
+    """The longest wait had the same slots gone to the requests in the order they arrived."""
 
     @property
     def ideal(self) -> float:
         return math.ceil(self.waiters / QUOTA) * self.job_seconds
 
 
-def simulate(policy: Policy, *, waiters: int, job_seconds: float, jitter: float = 0.0, seed: int = 0) -> ModelRun:
-    """Run ``waiters`` requests arriving at 0 through the quota under ``policy`` (virtual seconds)."""
+def simulate(
+    policy: Policy, *, waiters: int, job_seconds: float, jitter: float = 0.0, seed: int = 0, spacing: float = 0.0
+) -> ModelRun:
+    """Run ``waiters`` requests, one every ``spacing`` seconds from 0, through the quota under
+    ``policy`` (virtual seconds)."""
     durations = random.Random(f"durations/{seed}")
     rngs = [random.Random(f"{seed}/{index}") for index in range(waiters)]
-    memories: list[QueueMemory] = [{} for _ in range(waiters)]
+    arrivals = [index * spacing for index in range(waiters)]
+    memories: list[QueueMemory] = [{"queued_since": arrival} for arrival in arrivals]
     jobs: list[tuple[float, float]] = []  # (created, finished)
     taken = [math.inf] * waiters
-    wakeups = [(0.0, index, index) for index in range(waiters)]
+    wakeups = [(arrivals[index], index, index) for index in range(waiters)]
+    heapq.heapify(wakeups)
     order = waiters
     creates = refused = lists = 0
     while wakeups:
@@ -276,7 +288,8 @@ def simulate(policy: Policy, *, waiters: int, job_seconds: float, jitter: float 
         delay, memories[index] = policy.delay(memories[index], observed, now, rngs[index])
         order += 1
         heapq.heappush(wakeups, (now + max(0.0, delay), order, index))
-    queued = queued_intervals([0.0] * waiters, taken)
+    queued = queued_intervals(arrivals, taken)
+    fair = [take - arrival for take, arrival in zip(sorted(taken), arrivals, strict=True)]
     return ModelRun(
         waiters=waiters,
         job_seconds=job_seconds,
@@ -286,6 +299,10 @@ def simulate(policy: Policy, *, waiters: int, job_seconds: float, jitter: float 
         lists=lists,
         queued_seconds=sum(end - start for start, end in queued),
         gaps=take_gaps([end for _, end in jobs], [created for created, _ in jobs], queued),
+        overtaken=sum(1 for i in range(waiters) for j in range(i + 1, waiters) if taken[j] < taken[i]),
+        pairs=waiters * (waiters - 1) // 2 if spacing > 0 else 0,
+        longest_wait=max(take - arrival for take, arrival in zip(taken, arrivals, strict=True)),
+        longest_fair_wait=max(fair),
     )
 
 
@@ -402,6 +419,9 @@ def study(seed: int = 1, *, seeds: int = STUDY_SEEDS, waiters: int = STUDY_WAITE
         + study_table(
             [Backoff(cap=30.0), SIMPLEST, RECOMMENDED], waiters=ROBUSTNESS_WAITERS, seeds=seeds // 2, seed=seed
         )
+        + "\n\nOrder: requests arriving one after another, the handler's policy with and without turns, "
+        + f"{seeds // 2} runs per cell.\n\n"
+        + fairness_table(seeds=seeds // 2, seed=seed)
     )
 
 
@@ -546,3 +566,91 @@ RECOMMENDED: Policy = Recommended()
 SIMPLEST: Policy = Predict(interval=8.0, spread=8.0, margin=0.1)
 """The simplest policy that comes close: List, sleep until 10 % before the predicted free slot,
 then poll every 8 s ± 50 %."""
+
+
+@dataclass(frozen=True)
+class Handler:
+    """The handler's own policy (``forecast_export_provider.queueing``): the predicted slot, then
+    turns on a shared grid, the request queued longest first (``turns=False``: the lottery it
+    replaced, a try at a random moment of each step)."""
+
+    turns: bool = True
+    settings: queueing.QueueSettings = field(default_factory=queueing.QueueSettings)
+
+    @property
+    def name(self) -> str:
+        return "handler: predict, then turns oldest first" if self.turns else "handler before: predict, then lottery"
+
+    def observe(self, memory: QueueMemory, now: float) -> bool:
+        return True
+
+    def delay(
+        self, memory: QueueMemory, observed: Sequence[JobSeen] | None, now: float, rng: random.Random
+    ) -> tuple[float, QueueMemory]:
+        jobs = observed or []
+        if not self.turns:
+            return lottery_delay(self.settings, jobs, now, rng), memory
+        since = float(memory.get("queued_since", now))
+        return queueing.next_attempt_delay(self.settings, jobs, now, rng, since), memory
+
+
+def lottery_delay(settings: queueing.QueueSettings, jobs: Sequence[JobSeen], now: float, rng: random.Random) -> float:
+    """The handler's policy before the turns: a random moment within a poll after the predicted slot."""
+    if sum(1 for job in jobs if job.finished is None) < QUOTA:
+        return settings.retry * rng.uniform(0.5, 1.5)
+    predicted = predicted_free_slot(jobs, settings.margin)
+    if predicted is not None and predicted > now:
+        return predicted - now + rng.uniform(0, settings.poll)
+    return settings.poll * rng.uniform(0.5, 1.5)
+
+
+FAIRNESS_CASES: tuple[tuple[str, int, float, float, float], ...] = (
+    ("30, one every 20 s, 5 min", 30, 20.0, 300.0, 0.0),
+    ("30, one every 20 s, 5 min ± 20 %", 30, 20.0, 300.0, 0.2),
+    ("30, one every 5 s, 1 min", 30, 5.0, 60.0, 0.0),
+    ("30, one every 5 s, 1 min ± 20 %", 30, 5.0, 60.0, 0.2),
+)
+
+
+def fairness_table(seeds: int = 10, seed: int = 1) -> str:
+    """The handler's policy with and without turns, requests arriving one after another."""
+    header = [
+        "policy",
+        "requests, jobs",
+        "total / ideal (worst)",
+        "Create /s while queued",
+        "gap p95 (s)",
+        "overtaken (% of pairs)",
+        "longest wait: actual / first come, first served (s, mean)",
+    ]
+    rows = []
+    for policy in (Handler(turns=False), Handler()):
+        for title, waiters, spacing, job_seconds, jitter in FAIRNESS_CASES:
+            runs = [
+                simulate(
+                    policy,
+                    waiters=waiters,
+                    job_seconds=job_seconds,
+                    jitter=jitter,
+                    seed=seed * 1000 + run,
+                    spacing=spacing,
+                )
+                for run in range(seeds)
+            ]
+            s = summarize(runs)
+            rows.append(
+                [
+                    policy.name,
+                    title,
+                    f"{s.worst_ratio:.3f}",
+                    f"{s.create_rate:.2f}",
+                    f"{s.gap_p95:.1f}",
+                    f"{100 * sum(r.overtaken for r in runs) / sum(r.pairs for r in runs):.0f}",
+                    f"{statistics.fmean(r.longest_wait for r in runs):,.0f} / "
+                    f"{statistics.fmean(r.longest_fair_wait for r in runs):,.0f}",
+                ]
+            )
+    align = ["---", "---"] + ["---:"] * (len(header) - 2)
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,6 +1,6 @@
 """Queueing under Forecast's quota of 3 export jobs in progress per kind, in simulated time.
 
-    python -m benchmarks.queueing                 # the three scenarios, a few minutes
+    python -m benchmarks.queueing                 # the five scenarios, a few minutes
     python -m benchmarks.queueing --study         # and the study of queueing policies (benchmarks/queue_model.py)
 
 Many Create requests arrive at once. Each runs the real lifecycle
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -66,13 +67,18 @@ KIND_ORDER = tuple(RESOURCE_TYPES)
 
 @dataclass(frozen=True)
 class Scenario:
-    """Requests that all arrive at once, and how long each job takes."""
+    """Requests that arrive at once or one after another, and how long each job takes."""
 
     title: str
     per_kind: Mapping[str, int]
     job_seconds: float
     jitter: float = 0.0
     """Relative spread of job durations (uniform in ±jitter, seeded per job)."""
+    spacing: float = 0.0
+    """Seconds between two arrivals of a kind's requests (0: all at once)."""
+    finished_before: int = 0
+    """Finished exports of each kind that List shows first, oldest first: more than 100 put the
+    jobs in progress on a later page."""
 
     @property
     def ideal_seconds(self) -> float:
@@ -84,6 +90,13 @@ SCENARIOS = (
     Scenario("100 exports (25 per kind), 5-min jobs", dict.fromkeys(KIND_ORDER, 25), 300.0),
     Scenario("100 exports (25 per kind), 1-min jobs", dict.fromkeys(KIND_ORDER, 25), 60.0),
     Scenario("30 exports of one kind, 5 s jobs (reference)", {"forecast_export": 30}, 5.0),
+    Scenario(
+        "25 exports of one kind after 150 finished ones (full List page), 5-min jobs",
+        {"forecast_export": 25},
+        300.0,
+        finished_before=150,
+    ),
+    Scenario("30 exports of one kind, one every 20 s, 5-min jobs", {"forecast_export": 30}, 300.0, spacing=20.0),
 )
 
 
@@ -119,6 +132,13 @@ class Figures:
     peak_in_progress: dict[str, int]
     failures: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
+    overtaken_pairs: int = 0
+    """Pairs of requests of a kind in which the later arrival took its slot first."""
+    pairs: int = 0
+    longest_wait: float = math.nan
+    """The longest time from a request's arrival to its Create."""
+    longest_fair_wait: float = math.nan
+    """The same had the slots been taken first come, first served (the same moments, in arrival order)."""
 
     @property
     def ratio(self) -> float:
@@ -200,24 +220,29 @@ def run_scenario(
         durations[name] = scenario.job_seconds * (1 + spread)
         return durations[name]
 
+    shift = [0.0]
+    """Seconds added to virtual time: negative while the finished exports are put in the past."""
     wall = time.perf_counter()
     with (
         _region(),
         ForecastStandIn(
-            clock=conductor.now,
+            clock=lambda: conductor.now() + shift[0],
             region=REGION,
             account=ACCOUNT,
             pending_seconds=PENDING_SECONDS,
             duration=duration,
             max_concurrent_per_kind=QUOTA_PER_KIND,
+            list_order="oldest" if scenario.finished_before else "newest",
         ) as forecast,
     ):
         client = forecast.client(connect_timeout=5, read_timeout=20)
+        for kind in scenario.per_kind:
+            _finished_exports(client, kind, scenario, shift)
         traces: list[Trace] = []
         for kind in KIND_ORDER:
             for index in range(scenario.per_kind.get(kind, 0)):
                 logical_id = f"{kind.title().replace('_', '')}{index}"
-                trace = Trace(kind, logical_id, conductor.now())
+                trace = Trace(kind, logical_id, START + index * scenario.spacing)
                 traces.append(trace)
                 request = Request(
                     request_type="Create",
@@ -227,15 +252,31 @@ def run_scenario(
                     properties=properties_for(kind, index),
                 )
                 lifecycle = factory(client, conductor, random.Random(f"{seed}/{logical_id}"), environ)
-                conductor.spawn(_requester(conductor, lifecycle, request, trace), name=logical_id)
+                conductor.spawn(_requester(conductor, lifecycle, request, trace), at=trace.arrived, name=logical_id)
         conductor.run(timeout=WALL_LIMIT_SECONDS)
-        calls = forecast.calls
-        jobs = forecast.jobs()
+        calls = [call for call in forecast.calls if call.time >= START]
+        jobs = [job for job in forecast.jobs() if job.created_at >= START]
         peaks = {kind: forecast.max_concurrency(kind) for kind in scenario.per_kind}
     figures = measure(scenario, traces, calls, jobs, durations, peaks)
     figures.failures += [f"harness: {error}" for error in conductor.errors]
     figures.wall_seconds = time.perf_counter() - wall
     return figures
+
+
+def _finished_exports(client: Any, kind: str, scenario: Scenario, shift: list[float]) -> None:
+    """Create ``scenario.finished_before`` exports of ``kind`` in the past, each a job long and
+    started half a job after the previous one, so that all have finished by START."""
+    from botocore import xform_name
+
+    standin_kind = STANDIN_KINDS[kind]
+    create = getattr(client, xform_name(f"Create{standin_kind.noun}"))
+    properties = properties_for(kind, 10_000)
+    properties.pop("ServiceToken")
+    count = scenario.finished_before
+    for index in range(count):
+        shift[0] = -(10.0 + scenario.job_seconds + (count - 1 - index) * scenario.job_seconds / 2)
+        create(**properties, **{standin_kind.name_member: f"finished{index}"})
+    shift[0] = 0.0
 
 
 def _status(outcome: Any) -> str:
@@ -301,6 +342,7 @@ def measure(
     creates: dict[str, int] = {}
     rates: dict[str, float] = {}
     gaps: list[float] = []
+    fairness = Fairness()
     for kind in scenario.per_kind:
         operation = f"Create{STANDIN_KINDS[kind].noun}"
         mine = [t for t in traces if t.kind == kind]
@@ -315,6 +357,7 @@ def measure(
         kind_jobs = [job for job in jobs if job.kind == kind]
         frees = [job.created_at + durations[job.name] for job in kind_jobs]
         gaps += take_gaps(frees, [job.created_at for job in kind_jobs], queued)
+        fairness.add([t.arrived for t in mine], taken)
     refused = sum(1 for call in calls if call.operation.startswith("Create") and call.error == "LimitExceededException")
     return Figures(
         scenario=scenario,
@@ -329,7 +372,34 @@ def measure(
         job_seconds_in_progress=sum(durations[job.name] for job in jobs),
         peak_in_progress=dict(peaks),
         failures=failures,
+        overtaken_pairs=fairness.overtaken,
+        pairs=fairness.pairs,
+        longest_wait=fairness.longest,
+        longest_fair_wait=fairness.longest_fair,
     )
+
+
+@dataclass
+class Fairness:
+    """How far the order in which requests took slots is from the order in which they arrived."""
+
+    overtaken: int = 0
+    pairs: int = 0
+    longest: float = math.nan
+    longest_fair: float = math.nan
+
+    def add(self, arrivals: Sequence[float], taken: Sequence[float]) -> None:
+        """One kind's requests: when each arrived and when its Create succeeded."""
+        order = sorted(range(len(arrivals)), key=lambda index: arrivals[index])
+        for position, earlier in enumerate(order):
+            for later in order[position + 1 :]:
+                if arrivals[earlier] < arrivals[later]:
+                    self.pairs += 1
+                    self.overtaken += taken[later] < taken[earlier]
+        waits = [take - arrival for take, arrival in zip(taken, arrivals, strict=True)]
+        fair = [take - arrivals[index] for take, index in zip(sorted(taken), order, strict=True)]
+        self.longest = max(self.longest, *waits) if not math.isnan(self.longest) else max(waits)
+        self.longest_fair = max(self.longest_fair, *fair) if not math.isnan(self.longest_fair) else max(fair)
 
 
 def pooled(results: Sequence[Figures]) -> Figures:
@@ -353,6 +423,10 @@ def pooled(results: Sequence[Figures]) -> Figures:
         peak_in_progress={kind: max(r.peak_in_progress[kind] for r in results) for kind in first.peak_in_progress},
         failures=[failure for result in results for failure in result.failures],
         wall_seconds=sum(result.wall_seconds for result in results),
+        overtaken_pairs=sum(result.overtaken_pairs for result in results),
+        pairs=sum(result.pairs for result in results),
+        longest_wait=max(result.longest_wait for result in results),
+        longest_fair_wait=max(result.longest_fair_wait for result in results),
     )
 
 
@@ -373,6 +447,8 @@ def figures_table(results: Sequence[Figures]) -> str:
         "slot-to-Create gap p50 / p95 / max (s)",
         "s per Describe per job in progress",
         "List calls (per run)",
+        "overtaken (% of pairs)",
+        "longest wait: actual / first come, first served (s)",
         "failures",
     ]
     rows = []
@@ -391,6 +467,8 @@ def figures_table(results: Sequence[Figures]) -> str:
                 " / ".join(_seconds(percentile(f.gaps, q)) for q in (50, 95, 100)),
                 _seconds(f.seconds_per_describe),
                 str(f.lists),
+                f"{100 * f.overtaken_pairs / f.pairs:.0f}" if f.pairs else "-",
+                f"{_seconds(f.longest_wait)} / {_seconds(f.longest_fair_wait)}",
                 str(len(f.failures)),
             ]
         )
@@ -407,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=1, help="runs per scenario, seeds SEED, SEED+1, ...: the worst total, gaps pooled"
     )
-    parser.add_argument("--only", type=int, action="append", help="run only scenario N (1-3); repeatable")
+    parser.add_argument("--only", type=int, action="append", help="run only scenario N (1-5); repeatable")
     parser.add_argument("--study", action="store_true", help="also run the policy study (pure model)")
     parser.add_argument("--study-only", action="store_true", help="run only the policy study")
     parser.add_argument("--verbose", action="store_true", help="list every failure")
@@ -420,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = []
         for scenario in chosen:
             if arguments.jitter:
-                scenario = Scenario(scenario.title, scenario.per_kind, scenario.job_seconds, arguments.jitter)
+                scenario = dataclasses.replace(scenario, jitter=arguments.jitter)
             result = pooled(
                 [run_scenario(scenario, seed=arguments.seed + run, factory=factory) for run in range(arguments.runs)]
             )

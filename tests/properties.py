@@ -154,6 +154,26 @@ BAD_INPUTS: tuple[BadInput, ...] = (
         _set("Destination.S3Config.Path", "s3://forecast-exports-bucket/" + "é" * 512 + "/"),
         "Destination.S3Config.Path",
     ),
+    # S3's bucket-name rules beyond the characters; the room for the file names Forecast appends.
+    *(
+        BadInput(
+            f"path-bucket-{bucket}", _set("Destination.S3Config.Path", f"s3://{bucket}/x/"), "Destination.S3Config.Path"
+        )
+        for bucket in (
+            "192.168.1.1",
+            "xn--bucket",
+            "ab-.cd",
+            "ab.-cd",
+            "bucket-s3alias",
+            "bucket--ol-s3",
+            "sthree-bucket",
+        )
+    ),
+    BadInput(
+        "path-key-too-long-for-the-file-names",
+        _set("Destination.S3Config.Path", "s3://forecast-exports-bucket/" + "k" * 1000 + "/"),
+        "Destination.S3Config.Path",
+    ),
 )
 
 

@@ -32,7 +32,11 @@ TRANSIENT_CODES = frozenset(
         "InternalFailure",
     }
 )
-IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+IN_PROGRESS = ("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING")
+"""The states of a job that holds a slot of Forecast's concurrent-jobs quota."""
+PAGE_SIZE = 100
+STATUS_PAGES = 2
+"""Pages read per status when looking for the jobs in progress: they are few (the quota)."""
 
 
 class Clock(Protocol):
@@ -143,14 +147,18 @@ class ForecastExports:
     def stop(self, arn: str) -> None:
         self.call("StopResource", ResourceArn=arn)
 
-    def summaries(self, kind: ExportKind, filters: list[dict[str, str]] | None = None) -> Iterator[dict[str, Any]]:
-        """Every export of ``kind`` that matches ``filters``."""
+    def summaries(
+        self, kind: ExportKind, filters: list[dict[str, str]] | None = None, max_pages: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every export of ``kind`` that matches ``filters`` (from the first ``max_pages`` pages, if given)."""
         params: dict[str, Any] = {"Filters": filters} if filters else {}
+        pages = 0
         while True:
             page = self.call(kind.list_operation, **params)
+            pages += 1
             yield from page.get(kind.list_key, [])
             token = page.get("NextToken")
-            if not token:
+            if not token or (max_pages is not None and pages >= max_pages):
                 return
             params["NextToken"] = token
 
@@ -167,16 +175,28 @@ class ForecastExports:
                 return str(summary[kind.arn_property])
         return None
 
-    def first_page(self, kind: ExportKind) -> list[dict[str, Any]]:
-        """One List page (up to 100) of the kind's exports, whatever their state."""
-        return list(self.call(kind.list_operation, MaxResults=100).get(kind.list_key, []))
+    def jobs_for_queueing(self, kind: ExportKind) -> list[dict[str, Any]]:
+        """The kind's exports as a queued Create reads them: one List page (up to 100, whatever
+        their state: the recent durations) and, when the List goes on past that page, the jobs in
+        progress wherever they are listed. At most 1 + 3 x :data:`STATUS_PAGES` List calls."""
+        first = self.call(kind.list_operation, MaxResults=PAGE_SIZE)
+        summaries: list[dict[str, Any]] = list(first.get(kind.list_key, []))
+        if first.get("NextToken"):
+            seen = {summary.get(kind.arn_property) for summary in summaries}
+            for summary in self.in_progress(kind):
+                if summary.get(kind.arn_property) not in seen:
+                    seen.add(summary.get(kind.arn_property))
+                    summaries.append(summary)
+        return summaries
 
     def in_progress(self, kind: ExportKind) -> list[dict[str, Any]]:
-        """The summaries of the exports of ``kind`` whose jobs are in progress in the account."""
+        """The summaries of the exports of ``kind`` whose jobs hold a slot of the quota, by status."""
         return [
             summary
             for status in IN_PROGRESS
-            for summary in self.summaries(kind, [{"Key": "Status", "Value": status, "Condition": "IS"}])
+            for summary in self.summaries(
+                kind, [{"Key": "Status", "Value": status, "Condition": "IS"}], max_pages=STATUS_PAGES
+            )
         ]
 
     def tags(self, arn: str) -> dict[str, str]:

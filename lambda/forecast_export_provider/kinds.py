@@ -40,6 +40,8 @@ class ExportKind:
     """The resource type in the source's ARN, e.g. ``forecast``."""
     stoppable: bool
     """Whether StopResource accepts exports of this kind."""
+    folders: tuple[str, ...] = ()
+    """The folders under Path in which Forecast writes the export's files (a backtest's datasets)."""
 
     @property
     def create_operation(self) -> str:
@@ -102,6 +104,7 @@ PREDICTOR_BACKTEST_EXPORT = ExportKind(
     arn_resource_type="predictor-backtest-export-job",
     source_arn_resource_type="predictor",
     stoppable=True,
+    folders=("forecasted-values", "accuracy-metrics-values"),
 )
 
 EXPLAINABILITY_EXPORT = ExportKind(

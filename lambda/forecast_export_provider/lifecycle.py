@@ -430,13 +430,9 @@ class _Run:
         state.step = Step.QUEUE
         if state.queued_since is None:
             state.queued_since = self.clock.now()
-        page = self.exports.first_page(kind)
-        jobs = [seen for seen in map(queueing.JobSeen.from_summary, page) if seen is not None]
-        busy = any(job.finished is None for job in jobs)
-        if not busy and len(page) >= 100:
-            # Jobs in progress may be beyond the first page: ask for them by status.
-            busy = bool(self.exports.in_progress(kind))
-        if not busy:
+        listed = self.exports.jobs_for_queueing(kind)
+        jobs = [seen for seen in map(queueing.JobSeen.from_summary, listed) if seen is not None]
+        if not any(job.finished is None for job in jobs):
             state.idle_refusals += 1
             if state.idle_refusals > 1:
                 raise _Failure(
@@ -447,7 +443,8 @@ class _Run:
             self.pause(self.settings.limit_recheck)
             return None
         state.idle_refusals = 0
-        self.pause(queueing.next_attempt_delay(self.settings.queue, jobs, self.clock.now(), self.rng))
+        now = self.clock.now()
+        self.pause(queueing.next_attempt_delay(self.settings.queue, jobs, now, self.rng, state.queued_since))
         return None
 
     def adoptable(self, spec: ExportSpec, name: str) -> str:

@@ -22,22 +22,48 @@ MAX_TAGS = 50
 DEFAULT_FORMAT = "CSV"
 _MAX_SHOWN = 60
 
-# IAM: a path of "/" or "/segment/.../" (printable ASCII, at most 512 characters), then a
-# name of 1 to 64 characters. re.ASCII keeps \d from matching other scripts' digits.
+# IAM's own path pattern, (\u002F)|(\u002F[\u0021-\u007E]+\u002F): "/" alone, or "/" and printable
+# ASCII (slashes included, so "/a//b/" is a path) and "/", at most 512 characters; then a name of
+# 1 to 64 characters. re.ASCII keeps \d from matching other scripts' digits.
 ROLE_ARN = re.compile(
-    r"arn:aws[a-z-]*:iam::\d{12}:role(?P<path>(?:/[!-.0-~]+)*/)(?P<name>[A-Za-z0-9+=,.@_-]{1,64})", re.ASCII
+    r"arn:aws[a-z-]*:iam::\d{12}:role(?P<path>/(?:[!-~]+/)?)(?P<name>[A-Za-z0-9+=,.@_-]{1,64})", re.ASCII
 )
 MAX_ROLE_PATH = 512
 MAX_S3_KEY_BYTES = 1024
 SERVICE_TIMEOUT_RANGE = (1, 3600)
 KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+")
+
+# S3's rules for general purpose bucket names, each with the fix a message names.
 S3_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+S3_BUCKET_RULES: tuple[tuple[Callable[[str], bool], str], ...] = (
+    (lambda bucket: S3_BUCKET.fullmatch(bucket) is None, "use 3 to 63 lowercase letters, digits, '.' and '-'"),
+    (lambda bucket: ".." in bucket, "must not have two periods in a row"),
+    (lambda bucket: "-." in bucket or ".-" in bucket, "must not have a period next to a hyphen"),
+    (
+        lambda bucket: re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", bucket) is not None,
+        "must not be shaped like an IP address",
+    ),
+    (
+        lambda bucket: bucket.startswith(("xn--", "sthree-", "amzn-s3-demo-")),
+        "must not start with xn--, sthree- or amzn-s3-demo-",
+    ),
+    (
+        lambda bucket: bucket.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")),
+        "must not end with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3",
+    ),
+)
+
+# The longest name of a file Forecast writes under Path: the kind's folder (a backtest's dataset),
+# the export's name (at most 63 characters), "_" and the time as yyyy-MM-ddTHH-mm-ssZ, "_part" and
+# the part's number (allowed 5 digits: 100,000 parts), ".csv". Path's key part leaves room for it.
+FILE_NAME_TAIL = "_yyyy-MM-ddTHH-mm-ssZ_part99999.csv"
+MAX_NAME_LENGTH = 63
 
 _HINTS = {
     "name": "start with a letter, then use only letters, digits and underscores",
     "Destination.S3Config.Path": "use s3://bucket/optional/prefix/",
-    "Destination.S3Config.RoleArn": "use arn:<partition>:iam::<account>:role/<name>",
-    "Destination.S3Config.KMSKeyArn": "use arn:<partition>:kms:<region>:<account>:key/<id>",
+    "Destination.S3Config.RoleArn": "must be the ARN of an IAM role, arn:<partition>:iam::<account>:role/<name>",
+    "Destination.S3Config.KMSKeyArn": "must be the ARN of a KMS key, arn:<partition>:kms:<region>:<account>:key/<id>",
     "Format": "use CSV or PARQUET",
 }
 
@@ -140,7 +166,8 @@ class _Checker:
         elif shape.type_name == "list":
             self._list(path, value, shape, overrides)
         elif shape.type_name == "string":
-            self._string(path, value, shape, overrides.get(path, {}))
+            # A list's items share one override: WhatIfForecastArns[3] follows WhatIfForecastArns[].
+            self._string(path, value, shape, overrides.get(path) or overrides.get(re.sub(r"\[\d+\]$", "[]", path), {}))
 
     def _structure(self, path: str, value: Any, shape: Any, overrides: Mapping[str, Any]) -> None:
         if not isinstance(value, Mapping):
@@ -189,6 +216,25 @@ class _Checker:
             self.add(path, value, hint if hint.startswith("must") else f"is invalid: {hint}", sensitive)
 
 
+def max_key_bytes(kind: ExportKind, name: str | None = None) -> int:
+    """The longest key part of Path that leaves room for every file name Forecast writes under it.
+
+    ``name`` is the export's name when known; otherwise the longest a name can be.
+    """
+    folder = max((len(folder.encode()) + 1 for folder in kind.folders), default=0)
+    name_bytes = len(name.encode()) if name is not None else MAX_NAME_LENGTH
+    # One byte for the "/" Forecast puts after a Path that does not end with one.
+    return MAX_S3_KEY_BYTES - 1 - folder - name_bytes - len(FILE_NAME_TAIL)
+
+
+def source_arn_rule(kind: ExportKind) -> str:
+    """What a source property must hold, said with the shape of the ARN it expects."""
+    resource_type = kind.source_arn_resource_type
+    article = "an" if resource_type[0] in "aeiou" else "a"
+    shape = f"arn:<partition>:forecast:<region>:<account>:{resource_type}/<name>"
+    return f"must be the ARN of {article} {resource_type}, {shape}"
+
+
 def _fullmatch(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda value: pattern.fullmatch(value) is not None
 
@@ -208,8 +254,10 @@ def _overrides(kind: ExportKind) -> dict[str, dict[str, Any]]:
     )
     # The model's name pattern is unanchored at the end; the contract anchors it.
     name_rule = re.compile(name_pattern.rstrip("$") + "$")
+    source_path = f"{kind.source_property}[]" if kind.source_is_list else kind.source_property
     return {
         kind.name_property: {"matcher": _fullmatch(name_rule), "hint": _HINTS["name"]},
+        source_path: {"hint": source_arn_rule(kind)},
         "Destination.S3Config.RoleArn": {"matcher": _role_arn},
         # The model's KMS pattern names only the aws partition; the contract allows any.
         "Destination.S3Config.KMSKeyArn": {"matcher": _fullmatch(KMS_KEY_ARN)},
@@ -267,8 +315,7 @@ def _check_contract_rules(checker: _Checker, kind: ExportKind, properties: Mappi
         path = f"{kind.source_property}[{index}]" if kind.source_is_list else kind.source_property
         resource = arn.split(":", 5)[-1]
         if arn.count(":") >= 5 and not resource.startswith(kind.source_arn_resource_type + "/"):
-            resource_type = kind.source_arn_resource_type
-            checker.add(path, arn, f"must be the ARN of a {resource_type} (...:{resource_type}/...)")
+            checker.add(path, arn, source_arn_rule(kind))
     if kind.source_is_list and isinstance(sources, list):
         plain = [arn for arn in sources if _is_string(arn) and not checker.skip(arn)]
         if len(set(plain)) != len(plain):
@@ -279,13 +326,17 @@ def _check_contract_rules(checker: _Checker, kind: ExportKind, properties: Mappi
     s3_path = s3.get("Path") if isinstance(s3, Mapping) else None
     if _is_string(s3_path) and not checker.skip(s3_path) and s3_path.startswith("s3://"):
         bucket, _, s3_key = s3_path[len("s3://") :].partition("/")
-        if not S3_BUCKET.fullmatch(bucket) or ".." in bucket:
-            checker.add("Destination.S3Config.Path", s3_path, "has an invalid bucket name; use s3://bucket/prefix/")
-        if len(s3_key.encode()) > MAX_S3_KEY_BYTES:
+        broken = [fix for breaks, fix in S3_BUCKET_RULES if breaks(bucket)]
+        if broken:
+            checker.add("Destination.S3Config.Path", s3_path, f"has an invalid bucket name {bucket!r}: {broken[0]}")
+        name = properties.get(kind.name_property)
+        limit = max_key_bytes(kind, name if _is_string(name) and not checker.skip(name) else None)
+        if len(s3_key.encode()) > limit:
             checker.add(
                 "Destination.S3Config.Path",
                 f"a key of {len(s3_key.encode())} bytes",
-                f"must have an S3 key part of at most {MAX_S3_KEY_BYTES} bytes; use a shorter prefix",
+                f"must have an S3 key part of at most {limit} bytes, so that the files Forecast writes "
+                f"under it fit S3's {MAX_S3_KEY_BYTES}; use a shorter prefix",
             )
 
     timeout = properties.get("ServiceTimeout")

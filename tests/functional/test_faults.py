@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from forecast_export_provider.kinds import WHAT_IF_FORECAST_EXPORT
+from forecast_export_provider.validation import max_key_bytes
 from tests.properties import SOURCES, valid_properties
 from tests.standins.forecast import ForecastStandIn
 
@@ -562,8 +564,9 @@ def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy: Ca
 def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..., Deployment]) -> None:
     """Issue 8 item 9; contract 4 (the whole response under 4,096 bytes: drop from Data, never fail).
 
-    A Path whose key part is 1,024 bytes of two-byte characters (each 6 bytes once JSON-escaped), 50
-    what-if sources, a 63-character name and a 255-character logical id (CloudFormation's longest):
+    A Path whose key part is as long as it may be (925 bytes, of two-byte characters, each 6 bytes
+    once JSON-escaped), 50 what-if sources, a 63-character name and a 255-character logical id
+    (CloudFormation's longest):
     the request succeeds, and the response endpoint (which checks the 4,096-byte limit) records no
     violation. Leaving out only SourceArn is not enough here.
     """
@@ -572,8 +575,8 @@ def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..
     sources = [
         f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/s{i:02d}_" + "x" * 60 for i in range(50)
     ]
-    path = "s3://forecast-exports-bucket/" + "é" * 511 + "x/"
-    assert len(path.split("/", 3)[3].encode()) == 1024
+    path = "s3://forecast-exports-bucket/" + "é" * 461 + "xy/"
+    assert len(path.split("/", 3)[3].encode()) == max_key_bytes(WHAT_IF_FORECAST_EXPORT, "n" * 63)
     properties = named("n" * 63, what_if, WhatIfForecastArns=sources)
     properties["Destination"]["S3Config"]["Path"] = path
     event = deployment.event("Create", properties, resource_type=what_if, logical_id="L" * 255)
@@ -585,16 +588,16 @@ def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..
     assert answer["Data"]["Arn"] == answer["PhysicalResourceId"]
 
 
-def test_a_thousand_character_path_with_fifty_what_if_sources_fits(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 9; contract 4: a Path of 1,000 characters with 50 what-if ARNs still succeeds."""
+def test_a_950_character_path_with_fifty_what_if_sources_fits(deploy: Callable[..., Deployment]) -> None:
+    """Issue 8 item 9; contract 4: a Path of 950 characters with 50 what-if ARNs still succeeds."""
     what_if = "Custom::WhatIfForecastExport"
     deployment = deploy()
     sources = [
         f"arn:aws:forecast:us-east-1:123456789012:what-if-forecast/analysis/s{i:02d}_" + "x" * 60 for i in range(50)
     ]
     properties = valid_properties(what_if, WhatIfForecastArns=sources)
-    path = "s3://forecast-exports-bucket/" + "p" * 970 + "/"
-    assert len(path) == 1000
+    path = "s3://forecast-exports-bucket/" + "p" * 920 + "/"
+    assert len(path) == 950
     properties["Destination"]["S3Config"]["Path"] = path
     answer = deployment.request("Create", properties, resource_type=what_if)
     assert answer["Status"] == "SUCCESS", answer["Reason"]

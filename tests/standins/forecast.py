@@ -206,6 +206,8 @@ class ForecastStandIn:
         throttle_rate, server_error_rate: probabilities (0..1) of ThrottlingException / HTTP 500.
         seed: seed of the random source used for throttling and server errors.
         page_size: caps every List page (to force pagination).
+        list_order: ``"newest"`` (default) or ``"oldest"``: which jobs List* answers first
+            (Forecast documents no order).
         after_create: ``callable(kind_name, arn)``, run after a Create is recorded and before its
             HTTP response is written.
         source_exists: ``callable(source_arn) -> bool``; False makes Create answer
@@ -247,6 +249,7 @@ class ForecastStandIn:
         server_error_rate: float = 0.0,
         seed: int | None = 0,
         page_size: int | None = None,
+        list_order: str = "newest",
         after_create: Callable[[str, str], None] | None = None,
         source_exists: Callable[[str], bool] | None = None,
         list_lag_seconds: float | Callable[[str, str], float] = 0.0,
@@ -269,6 +272,9 @@ class ForecastStandIn:
         self.throttle_rate = throttle_rate
         self.server_error_rate = server_error_rate
         self.page_size = page_size
+        if list_order not in ("newest", "oldest"):
+            raise ValueError("list_order is 'newest' or 'oldest'")
+        self.list_order = list_order
         self.after_create = after_create
         self.source_exists = source_exists
         self.list_lag_seconds = list_lag_seconds
@@ -706,14 +712,15 @@ class ForecastStandIn:
                     + ", ".join(kind.filter_keys),
                 )
         digest = hashlib.sha256(json.dumps([operation, filters], sort_keys=True).encode()).hexdigest()[:16]
-        after = math.inf
+        newest_first = self.list_order == "newest"
+        after = math.inf if newest_first else -math.inf
         token = params.get("NextToken")
         if token is not None:
             after = self._decode_token(token, digest)
         limit = min(params.get("MaxResults", 100), self.page_size or 100)
         matching: list[tuple[_Job, str, float]] = []
-        for job in sorted(self._jobs.values(), key=lambda j: -j.seq):
-            if job.kind is not kind or job.seq >= after:
+        for job in sorted(self._jobs.values(), key=lambda j: -j.seq if newest_first else j.seq):
+            if job.kind is not kind or (job.seq >= after if newest_first else job.seq <= after):
                 continue
             if now < job.created_at + self._list_lag(job):
                 continue

@@ -65,6 +65,17 @@ class MemoryJob:
             return "CREATE_PENDING" if now < self.created + min(1.0, self.duration / 10) else "CREATE_IN_PROGRESS"
         return "CREATE_FAILED" if self.failure else "ACTIVE"
 
+    def changed_at(self, now: float, settle: float) -> float:
+        """When the job entered its status at ``now`` (its LastModificationTime)."""
+        if self.deleted_at is not None:
+            return self.deleted_at
+        if self.stopped_at is not None:
+            return self.stopped_at + settle if now >= self.stopped_at + settle else self.stopped_at
+        if now < self.created + self.duration:
+            pending = self.created + min(1.0, self.duration / 10)
+            return self.created if now < pending else pending
+        return self.created + self.duration
+
 
 def _error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
     return ClientError(
@@ -210,6 +221,8 @@ class MemoryForecast:
         return {}
 
     def _list(self, kind: ExportKind, operation: str, **params: Any) -> dict[str, Any]:
+        """Pages of at most ``MaxResults`` (default and most 100), oldest job first (Forecast
+        documents no order), continued by ``NextToken``."""
         now = self.clock.now()
         summaries = []
         for job in self.jobs.values():
@@ -218,7 +231,12 @@ class MemoryForecast:
                 continue
             if all(_matches(job, status, item) for item in params.get("Filters", [])):
                 summaries.append(self._summary(job, status))
-        return {kind.list_key: summaries}
+        size = min(int(params.get("MaxResults", 100)), 100)
+        start = _page_start(operation, params.get("NextToken"))
+        page: dict[str, Any] = {kind.list_key: summaries[start : start + size]}
+        if start + size < len(summaries):
+            page["NextToken"] = f"page-after-{start + size}"
+        return page
 
     def _summary(self, job: MemoryJob, status: str) -> dict[str, Any]:
         kind = job.kind
@@ -228,7 +246,7 @@ class MemoryForecast:
             "Destination": job.request["Destination"],
             "Status": status,
             "CreationTime": datetime.fromtimestamp(job.created, UTC),
-            "LastModificationTime": datetime.fromtimestamp(self.clock.now(), UTC),
+            "LastModificationTime": datetime.fromtimestamp(job.changed_at(self.clock.now(), self.settle), UTC),
         }
         if kind.source_is_list:
             summary[kind.source_property] = job.request[kind.source_property]
@@ -242,7 +260,16 @@ class MemoryForecast:
 
 
 def _creating(job: MemoryJob, now: float, settle: float) -> bool:
-    return job.status(now, settle) in ("CREATE_PENDING", "CREATE_IN_PROGRESS")
+    """Whether the job holds a slot of the concurrent-jobs quota: a job being stopped still does."""
+    return job.status(now, settle) in ("CREATE_PENDING", "CREATE_IN_PROGRESS", "CREATE_STOPPING")
+
+
+def _page_start(operation: str, token: str | None) -> int:
+    if token is None:
+        return 0
+    if not token.startswith("page-after-") or not token.removeprefix("page-after-").isdigit():
+        raise _error(operation, "InvalidNextTokenException", "The token is not valid.")
+    return int(token.removeprefix("page-after-"))
 
 
 def _matches(job: MemoryJob, status: str, item: dict[str, str]) -> bool:

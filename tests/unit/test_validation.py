@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from forecast_export_provider.kinds import FORECAST_EXPORT
 from forecast_export_provider.validation import (
     InvalidProperties,
     Problem,
     find_problems,
+    max_key_bytes,
     parse,
     summarize,
 )
@@ -102,3 +104,92 @@ def test_summary_stays_under_crhelpers_limit_and_counts_the_rest() -> None:
 
 def test_cloudformations_own_settings_are_accepted_beside_the_properties() -> None:
     assert find_problems(valid_properties(ServiceTimeout="3540")) == []
+
+
+@pytest.mark.parametrize("path", ["/a//b/", "///", "/team/exports/"])
+def test_a_role_path_that_iam_accepts_is_accepted_even_with_double_slashes(path: str) -> None:
+    """Fault table: a role path with // that IAM accepts."""
+    properties = valid_properties()
+    properties["Destination"]["S3Config"]["RoleArn"] = f"arn:aws:iam::123456789012:role{path}writer"
+    assert find_problems(properties) == []
+
+
+@pytest.mark.parametrize(
+    ("bucket", "rule"),
+    [
+        ("192.168.1.1", "IP address"),
+        ("xn--bucket", "must not start with xn--"),
+        ("ab-.cd", "period next to a hyphen"),
+        ("ab.-cd", "period next to a hyphen"),
+        ("ab..cd", "two periods in a row"),
+        ("bucket-s3alias", "must not end with -s3alias"),
+        ("bucket--ol-s3", "--ol-s3"),
+    ],
+)
+def test_a_bucket_name_that_s3_refuses_is_refused_with_the_rule_it_breaks(bucket: str, rule: str) -> None:
+    """Fault table: a bucket name S3 refuses."""
+    properties = valid_properties()
+    properties["Destination"]["S3Config"]["Path"] = f"s3://{bucket}/exports/"
+    [problem] = find_problems(properties)
+    assert problem.property == "Destination.S3Config.Path"
+    assert rule in problem.rule and repr(bucket) in problem.rule
+
+
+@pytest.mark.parametrize("bucket", ["my.bucket.name", "a1-b2", "192.168.1.1x", "xn-bucket", "s3alias-bucket"])
+def test_bucket_names_that_s3_accepts_are_accepted(bucket: str) -> None:
+    properties = valid_properties()
+    properties["Destination"]["S3Config"]["Path"] = f"s3://{bucket}/exports/"
+    assert find_problems(properties) == []
+
+
+@pytest.mark.parametrize("resource_type", RESOURCE_TYPES)
+def test_the_longest_key_leaves_room_for_the_longest_file_name_forecast_writes(resource_type: str) -> None:
+    """Fault table: a key with no room for the file names Forecast appends. The key part of Path, a
+    backtest's dataset folder, the export's name (the longest when it is generated), the time and
+    the part's number fit 1,024 bytes."""
+    kind = parse(valid_properties(resource_type)).kind
+    limit = max_key_bytes(kind)
+    longest_file = "/accuracy-metrics-values/" if kind.key == "predictor_backtest_export" else "/"
+    longest_file += "n" * 63 + "_2026-01-01T00-00-00Z_part99999.csv"
+    assert limit + len(longest_file) == 1024
+
+    def with_key(key: str) -> dict[str, object]:
+        properties = valid_properties(resource_type)
+        properties["Destination"]["S3Config"]["Path"] = "s3://forecast-exports-bucket/" + key
+        return properties
+
+    assert find_problems(with_key("k" * limit)) == []
+    [problem] = find_problems(with_key("k" * (limit + 1)))
+    assert problem.property == "Destination.S3Config.Path" and f"at most {limit} bytes" in problem.rule
+
+
+def test_a_known_short_name_leaves_more_room_for_the_key() -> None:
+    assert max_key_bytes(FORECAST_EXPORT, "daily") == max_key_bytes(FORECAST_EXPORT) + 63 - len("daily")
+
+
+BARE_NAMES = [
+    ("Custom::ForecastExportJob", "ForecastArn", "forecast/<name>"),
+    ("Custom::PredictorBacktestExportJob", "PredictorArn", "predictor/<name>"),
+    ("Custom::ExplainabilityExport", "ExplainabilityArn", "explainability/<name>"),
+    ("Custom::WhatIfForecastExport", "WhatIfForecastArns", "what-if-forecast/<name>"),
+    ("Custom::ForecastExportJob", "Destination.S3Config.RoleArn", "arn:<partition>:iam::<account>:role/<name>"),
+    ("Custom::ForecastExportJob", "Destination.S3Config.KMSKeyArn", "arn:<partition>:kms:<region>:<account>:key/<id>"),
+]
+
+
+@pytest.mark.parametrize(("resource_type", "property_path", "expected"), BARE_NAMES)
+def test_a_bare_name_where_an_arn_is_expected_is_told_which_arn(
+    resource_type: str, property_path: str, expected: str
+) -> None:
+    """Fault table: a bare name where an ARN is expected."""
+    properties = valid_properties(resource_type)
+    if property_path == "WhatIfForecastArns":
+        properties[property_path] = ["demand"]
+    elif property_path.startswith("Destination."):
+        properties["Destination"]["S3Config"][property_path.rsplit(".", 1)[1]] = "demand"
+    else:
+        properties[property_path] = "demand"
+    [problem] = find_problems(properties)
+    assert problem.property.startswith(property_path)
+    assert "must be the ARN of" in problem.rule and expected in problem.rule
+    assert "'demand'" in str(problem) and "must match" not in str(problem)

@@ -133,3 +133,31 @@ def test_literal_bucket_name_in_the_path_is_checked(stack: cdk.Stack) -> None:
     destination = ExportDestination(stack, "Destination", bucket=s3.Bucket.from_bucket_name(stack, "B", "Bad_Bucket"))
     with pytest.raises(ValueError, match=r"prefix \(Destination.S3Config.Path\) has an invalid bucket name"):
         ForecastExportJob(stack, "Export", forecast_arn=FORECAST_ARN, destination=destination)
+
+
+def test_a_bare_name_for_an_arn_is_told_at_synth_which_arn(stack: cdk.Stack) -> None:
+    """Fault table: a bare name where an ARN is expected."""
+    destination = ExportDestination(stack, "Destination")
+    with pytest.raises(ValueError) as raised:
+        ForecastExportJob(stack, "Export", forecast_arn="demand", destination=destination)
+    message = str(raised.value)
+    assert "forecast_arn (ForecastArn) must be the ARN of a forecast" in message
+    assert "arn:<partition>:forecast:<region>:<account>:forecast/<name>" in message and "'demand'" in message
+
+
+# The CDK itself refuses names shaped like an IP address or with a period beside a hyphen.
+@pytest.mark.parametrize("bucket", ["xn--exports", "exports--ol-s3"])
+def test_a_bucket_name_s3_refuses_is_caught_at_synth(stack: cdk.Stack, bucket: str) -> None:
+    """Fault table: a bucket name S3 refuses."""
+    destination = ExportDestination(stack, "Destination", bucket=s3.Bucket.from_bucket_name(stack, "B", bucket))
+    with pytest.raises(ValueError, match=rf"has an invalid bucket name '{re.escape(bucket)}'"):
+        ForecastExportJob(stack, "Export", forecast_arn=FORECAST_ARN, destination=destination)
+
+
+def test_a_prefix_that_leaves_no_room_for_forecasts_file_names_is_caught_at_synth(stack: cdk.Stack) -> None:
+    """Fault table: a key with no room for the file names Forecast appends."""
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "exports-bucket")  # a token bucket skips the check
+    destination = ExportDestination(stack, "Destination", bucket=bucket, prefix="d" * 499 + "/")
+    ForecastExportJob(stack, "Fits", forecast_arn=FORECAST_ARN, destination=destination, prefix="p" * 399 + "/")
+    with pytest.raises(ValueError, match=r"must have an S3 key part of at most 925 bytes"):
+        ForecastExportJob(stack, "TooLong", forecast_arn=FORECAST_ARN, destination=destination, prefix="p" * 449 + "/")
