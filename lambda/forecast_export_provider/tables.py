@@ -473,7 +473,9 @@ class TableResource:
         except SchemaError as error:
             raise _Failure(f"Parquet file {_tail(file.key)} {error}") from None
         except ImportError:
-            raise _Failure("Parquet tables need the arro3-io package in the provider's asset") from None
+            raise _Failure(
+                "Parquet tables need the provider's Parquet reader layer: synthesize with forecast-export-cdk[parquet]"
+            ) from None
 
     # The manifest and the table
 
