@@ -10,8 +10,10 @@ CDK_CLI_DIR := tools/cdk-cli
 CDK := $(CURDIR)/$(CDK_CLI_DIR)/node_modules/.bin/cdk
 # checkov pins boto3 and other shared packages to old versions, so it has a virtual environment of its own.
 CHECKOV_DIR := tools/checkov
-# The Lambda platform's wheels of what the asset adds to the runtime (see _asset.py).
+# The Lambda platform's wheels of the Parquet reader, and the layer zip built from them offline
+# (layers/parquet: the forecast-export-cdk-parquet-layer distribution, installed editable here).
 LAMBDA_WHEELS := build/lambda-wheels
+LAYER_ZIP := layers/parquet/forecast_export_parquet_layer/layer.zip
 export PATH := $(BIN):$(PATH)
 # Independent set-up steps (the virtual environments, the wheels, the CDK CLI) run side by side.
 MAKEFLAGS += --jobs=2
@@ -19,7 +21,7 @@ MAKEFLAGS += --jobs=2
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test lint bench scale queue tables constraints clean
+.PHONY: synth test lint bench scale queue tables constraints clean layer dist
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,14 +40,30 @@ $(LAMBDA_WHEELS)/.downloaded: tools/lambda-wheels/requirements.txt $(VENV)/.inst
 	  --implementation cp --require-hashes -r tools/lambda-wheels/requirements.txt -d $(LAMBDA_WHEELS)
 	touch $@
 
+$(LAYER_ZIP): $(LAMBDA_WHEELS)/.downloaded layers/parquet/build_layer.py
+	$(BIN)/python layers/parquet/build_layer.py --wheels $(LAMBDA_WHEELS) --output $@
+
+$(VENV)/.layer-installed: $(LAYER_ZIP) layers/parquet/pyproject.toml layers/parquet/setup.py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e layers/parquet
+	touch $@
+
+layer: $(VENV)/.layer-installed
+
+# The sdists and wheels of both distributions, checked as PyPI would (twine check).
+dist: $(VENV)/.layer-installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/python -m build --no-isolation --outdir dist layers/parquet
+	$(BIN)/twine check --strict dist/*
+
 $(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
 	cd $(CDK_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: $(CDK_CLI_DIR)/node_modules/.installed $(LAMBDA_WHEELS)/.downloaded
+synth: $(CDK_CLI_DIR)/node_modules/.installed $(VENV)/.layer-installed
 	$(CDK) synth --no-notices $(ARGS)
 
-test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed $(LAMBDA_WHEELS)/.downloaded
+test: $(VENV)/.installed $(CHECKOV_DIR)/.venv/.installed $(VENV)/.layer-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -72,4 +90,4 @@ constraints:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Every transitive dependency, pinned. Regenerate with: make constraints' > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_DIR)/.venv $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_DIR)/.venv $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache dist $(LAYER_ZIP)

@@ -2,9 +2,11 @@
 
 The asset is staged as the tests stage it (the provider package and crhelper, no byte-code
 caches), or taken from a ``cdk synth`` output when one exists under ``cdk.out``, and zipped with
-deflate. The import is timed in fresh ``python -S -s`` processes that see only the staged code
-and the boto3 of the "runtime packages" directory, as in Lambda; byte-code is not written, as
-Lambda's read-only ``/var/task`` does not let it be.
+deflate. The Parquet reader layer (``forecast_export_parquet_layer``'s zip, added only to stacks with
+Parquet tables) is measured as built, when its distribution is installed. The import is timed in
+fresh ``python -S -s`` processes that see only the staged code and the boto3 of the "runtime
+packages" directory, as in Lambda; byte-code is not written, as Lambda's read-only ``/var/task``
+does not let it be.
 
 ``python -m benchmarks.latency`` reports them; ``python -m benchmarks.footprint`` alone re-measures them.
 """
@@ -92,13 +94,35 @@ def zip_size(directory: Path, source: str) -> AssetSize:
     return AssetSize(source, files, unzipped, len(buffer.getvalue()), by_package)
 
 
+def layer_size() -> AssetSize | None:
+    """The Parquet reader layer's zip as built, or None when its distribution is not installed."""
+    try:
+        from forecast_export_parquet_layer import PARQUET_READER_LAYER
+    except ImportError:
+        return None
+    path = PARQUET_READER_LAYER.zip_path
+    by_package: dict[str, int] = {}
+    with zipfile.ZipFile(path) as archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        for info in infos:
+            top = info.filename.removeprefix("python/").split("/", 1)[0]
+            by_package[top] = by_package.get(top, 0) + info.compress_size
+    unzipped = sum(info.file_size for info in infos)
+    return AssetSize(
+        "Parquet reader layer (forecast_export_parquet_layer)", len(infos), unzipped, path.stat().st_size, by_package
+    )
+
+
 def asset_sizes(work: Path) -> list[AssetSize]:
-    """The staged asset's size, and the synthesized one's if a ``cdk.out`` holds it."""
+    """The staged asset's size, the synthesized one's if a ``cdk.out`` holds it, and the layer's."""
     staged = stage_code(work / "asset", ASSET_PACKAGES)
     sizes = [zip_size(staged, "staged (tests.standins.lambda_runtime.stage_code)")]
     synthesized = synthesized_asset()
     if synthesized is not None:
         sizes.append(zip_size(synthesized, f"cdk synth ({synthesized.relative_to(REPOSITORY)})"))
+    layer = layer_size()
+    if layer is not None:
+        sizes.append(layer)
     return sizes
 
 

@@ -32,7 +32,7 @@ from .query import (
     ImportedExportDatabase,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 """The distribution's version; pyproject.toml reads it from here."""
 
 __all__ = [

@@ -1,37 +1,47 @@
-"""The provider's Lambda deployment package, staged at synth time without network or Docker.
+"""The provider's Lambda code and its optional Parquet reader layer, staged at synth time offline.
 
-The package holds the provider's own handler package and ``crhelper``, which the Lambda Python
-runtime lacks (boto3 ships with the runtime), plus the Parquet reader for export tables (arro3)
-when its wheels for the Lambda platform are at hand: set-up (``make``) downloads them into
-``build/lambda-wheels``; ``FORECAST_EXPORT_PROVIDER_WHEELS`` names another folder. Without them,
-CSV tables work and a Parquet table answers FAILED saying what is missing. Both are found
-with :func:`importlib.util.find_spec` wherever they are installed (an editable checkout, a wheel,
-a virtual environment) and copied without byte-code caches. The CDK fingerprints the staged
+The deployment package holds the provider's own handler package and ``crhelper``, which the Lambda
+Python runtime lacks (boto3 ships with the runtime), and nothing else. Both are found with
+:func:`importlib.util.find_spec` wherever they are installed (an editable checkout, a wheel, a
+virtual environment) and copied without byte-code caches. The CDK fingerprints the staged
 directory's content, so the asset hash depends on the packages' files only.
+
+The Parquet reader (arro3) comes as a Lambda layer zip from the separate distribution
+``forecast-export-cdk-parquet-layer`` (``pip install "forecast-export-cdk[parquet]"``), as the CDK
+ships the AWS CLI in ``aws-cdk.asset-awscli-v1``; :func:`parquet_reader_layer` finds it.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import importlib
 import importlib.util
-import os
 import shutil
 import tempfile
-import zipfile
 from pathlib import Path
+from typing import Protocol
 
 ASSET_PACKAGES: tuple[str, ...] = ("forecast_export_provider", "crhelper")
 """The top-level packages in the deployment package, and nothing else."""
 
+LAYER_PACKAGE = "forecast_export_parquet_layer"
+"""The import name of the distribution that carries the Parquet reader layer."""
+LAYER_INSTALL_COMMAND = 'pip install "forecast-export-cdk[parquet]"'
+"""What installs the layer distribution at the construct library's own version."""
+
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
-WHEELS_VARIABLE = "FORECAST_EXPORT_PROVIDER_WHEELS"
 
 
-def lambda_wheels_directory() -> Path:
-    """Where the Lambda platform's wheels of the asset's extra packages are looked for."""
-    given = os.environ.get(WHEELS_VARIABLE)
-    return Path(given) if given else Path(__file__).resolve().parents[2] / "build" / "lambda-wheels"
+class LayerContent(Protocol):
+    """What the layer distribution says about its zip (``forecast_export_parquet_layer.LayerContent``)."""
+
+    @property
+    def zip_path(self) -> Path: ...
+    @property
+    def runtime(self) -> str: ...
+    @property
+    def architecture(self) -> str: ...
 
 
 def package_directory(name: str) -> Path:
@@ -57,8 +67,14 @@ def staged_asset_directory() -> str:
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     for name in ASSET_PACKAGES:
         shutil.copytree(package_directory(name), root / name, ignore=_IGNORED)
-    wheels = lambda_wheels_directory()
-    for wheel in sorted(wheels.glob("*.whl")) if wheels.is_dir() else []:
-        with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(root, members=[name for name in archive.namelist() if ".dist-info/" not in name])
     return str(root)
+
+
+def parquet_reader_layer() -> LayerContent | None:
+    """The installed Parquet reader layer, or None when its distribution is not installed."""
+    try:
+        module = importlib.import_module(LAYER_PACKAGE)
+    except ImportError:
+        return None
+    content: LayerContent = module.PARQUET_READER_LAYER
+    return content if content.zip_path.is_file() else None

@@ -340,6 +340,12 @@ class ForecastExportBase(Construct):
         return name if isinstance(name, str) else None
 
     @property
+    def format(self) -> str:
+        """The ``Format`` the export writes: ``CSV`` (the default), ``PARQUET``, or a token known at deploy time."""
+        value = self._properties.get("Format", ExportFormat.CSV.value)
+        return str(value)
+
+    @property
     def source_property_value(self) -> str | list[str]:
         """The source ARN (what-if forecast exports: the list) as passed to the custom resource."""
         value: str | list[str] = self._properties[self.KIND.source_property]

@@ -34,7 +34,7 @@ from forecast_export_provider.constants import (
 from forecast_export_provider.kinds import ExportKind
 from forecast_export_provider.naming import LEGACY_DIGEST_LENGTH, generated_name_head, legacy_name_head
 
-from ._asset import staged_asset_directory
+from ._asset import LAYER_INSTALL_COMMAND, parquet_reader_layer, staged_asset_directory
 from ._checkov import skip_checkov_check
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class ForecastExportProvider(Construct):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         self._granted_kinds: set[str] = set()
+        self._parquet_reader: lambda_.LayerVersion | None = None
 
         self.log_group = logs.LogGroup(self, "LogGroup", retention=logs.RetentionDays.ONE_MONTH)
         """The function's log group (one month retention, retained on stack deletion)."""
@@ -195,6 +196,36 @@ class ForecastExportProvider(Construct):
         # cfn-lint reports as redundant (W3005). Harmless, and kept rather than overriding DependsOn,
         # which would drop every dependency added later.
         function_resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+
+    def add_parquet_reader(self) -> lambda_.LayerVersion:
+        """Give the function the Parquet reader (arro3) as a layer, once per stack.
+
+        Tables over Parquet exports call this; a stack without them uploads no reader. The layer's
+        zip comes from the ``forecast-export-cdk-parquet-layer`` distribution; without it this
+        raises, saying how to install it.
+        """
+        if self._parquet_reader is None:
+            content = parquet_reader_layer()
+            if content is None:
+                raise ValueError(f"the Parquet reader layer is not installed; install it with: {LAYER_INSTALL_COMMAND}")
+            runtime, architecture = self.function.runtime, self.function.architecture
+            if (content.runtime, content.architecture) != (runtime.name, architecture.name):
+                raise ValueError(
+                    f"the installed Parquet reader layer is built for {content.runtime} on {content.architecture}, "
+                    f"the provider function runs {runtime.name} on {architecture.name}; install the layer of "
+                    f"this version: {LAYER_INSTALL_COMMAND}"
+                )
+            self._parquet_reader = lambda_.LayerVersion(
+                self,
+                "ParquetReaderLayer",
+                code=lambda_.Code.from_asset(str(content.zip_path)),
+                compatible_runtimes=[runtime],
+                compatible_architectures=[architecture],
+                license="MIT OR Apache-2.0",
+                description="arro3 (Parquet reader) for the Forecast export provider's table resources",
+            )
+            self.function.add_layers(self._parquet_reader)
+        return self._parquet_reader
 
     @property
     def service_token(self) -> str:

@@ -38,6 +38,7 @@ from forecast_export_provider import kinds
 from forecast_export_provider.constants import SERVICE_TIMEOUT_SECONDS
 from forecast_export_provider.kinds import ExportKind
 
+from ._asset import LAYER_INSTALL_COMMAND, parquet_reader_layer
 from ._checks import prefix_problems, raise_if_any, removal_policy_problems
 from .destination import ExportDestination
 from .provider import ForecastExportProvider
@@ -439,6 +440,14 @@ class ExportWorkGroup(Construct):
 # ---------------------------------------------------------------------------------- table
 
 
+def _may_be_parquet(export: object) -> bool:
+    """Whether a table over ``export`` may read Parquet: its format is PARQUET or not known at synth time."""
+    export_format = getattr(export, "format", None)
+    if not isinstance(export_format, str):
+        return True  # an imported export: its format is not known here
+    return Token.is_unresolved(export_format) or export_format != "CSV"
+
+
 class ExportTable(Construct):
     """A Glue table over one export's files (``Custom::ForecastExportTable``, id ``Resource``).
 
@@ -526,6 +535,12 @@ class ExportTable(Construct):
                 "pass the ExportDestination it wrote to and its prefix relative to destination.prefix"
             )
         problems += removal_policy_problems("removal_policy", removal_policy)
+        reads_parquet = _may_be_parquet(export)
+        if reads_parquet and parquet_reader_layer() is None:
+            problems.append(
+                "the export's files are Parquet (or of a format known only at deploy time), which the provider "
+                f"reads with the Parquet reader layer, not installed here: {LAYER_INSTALL_COMMAND}"
+            )
         raise_if_any(what, problems)
         assert kind is not None
         super().__init__(scope, id)
@@ -550,6 +565,8 @@ class ExportTable(Construct):
         """The key prefix of the table's symlink manifest, the table's LOCATION."""
 
         provider = ForecastExportProvider.of(self)
+        if reads_parquet:
+            provider.add_parquet_reader()
         properties: dict[str, Any] = {
             "ExportArn": export.export_arn,
             "DatabaseName": database.database_name,

@@ -203,7 +203,7 @@ def test_every_custom_resource_is_driven_by_the_assets_handler(example: StackArt
     custom = example.custom_resources()
     assert {resource["Type"] for resource in custom.values()} == {*KIND_OF_TYPE, "Custom::ForecastExportTable"}
     asset = example.asset_directory(run.function_logical_id)
-    assert sorted(path.name for path in asset.iterdir()) == ["arro3", "crhelper", "forecast_export_provider"]
+    assert sorted(path.name for path in asset.iterdir()) == ["crhelper", "forecast_export_provider"]
     assert REPO not in asset.parents, "the asset must come from the cloud assembly"
 
 

@@ -120,7 +120,9 @@ class ExportReader:
         except SchemaError as error:
             raise TableFailure(f"Parquet file {tail(file.key)} {error}") from None
         except ImportError:
-            raise TableFailure("Parquet tables need the arro3-io package in the provider's asset") from None
+            raise TableFailure(
+                "Parquet tables need the provider's Parquet reader layer: synthesize with forecast-export-cdk[parquet]"
+            ) from None
 
 
 def tail(key: str) -> str:
