@@ -160,3 +160,8 @@ def test_an_unreadable_parquet_file_is_refused_with_the_reader_s_own_words() -> 
     with pytest.raises(SchemaError) as caught:
         parquet_fields(io.BytesIO(b"item_id,p50\na,1\n"))
     assert "(None)" not in str(caught.value) and len(str(caught.value)) > len("is not a readable Parquet file ()")
+
+
+def test_a_list_of_decimals_is_refused_not_declared_as_a_decimal() -> None:
+    with pytest.raises(SchemaError, match="'value' has type List"):
+        _declared(pa.array([[None]], pa.list_(pa.decimal128(10, 2))))
