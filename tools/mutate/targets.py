@@ -33,7 +33,11 @@ TARGETS: dict[str, Target] = {
     ),
     "validation": Target(
         "forecast_export_provider/validation.py",
-        ("tests/unit/test_validation.py", "tests/unit/test_validation_destination.py"),
+        (
+            "tests/unit/test_validation.py",
+            "tests/unit/test_validation_destination.py",
+            "tests/unit/test_validation_problems.py",
+        ),
     ),
     "queueing": Target(
         "forecast_export_provider/queueing.py",
