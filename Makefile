@@ -21,7 +21,7 @@ MAKEFLAGS += --jobs=2
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: synth test lint bench scale queue tables constraints clean layer dist
+.PHONY: synth test lint bench scale queue tables mutate constraints clean layer dist
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 $(CHECKOV_DIR)/.venv/.installed: $(CHECKOV_DIR)/requirements.txt
 	test -x $(CHECKOV_DIR)/.venv/bin/python || $(PYTHON) -m venv $(CHECKOV_DIR)/.venv
 	$(CHECKOV_DIR)/.venv/bin/python -m pip install --quiet --disable-pip-version-check -r $(CHECKOV_DIR)/requirements.txt
+	touch $@
+
+# mutmut runs the tests in its own environment: the project's test requirements plus mutmut's pins.
+MUTATE_DIR := tools/mutate
+$(MUTATE_DIR)/.venv/.installed: $(MUTATE_DIR)/requirements.txt requirements.txt requirements-dev.txt constraints.txt
+	test -x $(MUTATE_DIR)/.venv/bin/python || $(PYTHON) -m venv $(MUTATE_DIR)/.venv
+	$(MUTATE_DIR)/.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	  -r requirements-dev.txt -r $(MUTATE_DIR)/requirements.txt
 	touch $@
 
 $(LAMBDA_WHEELS)/.downloaded: tools/lambda-wheels/requirements.txt $(VENV)/.installed
@@ -81,6 +89,11 @@ queue: $(VENV)/.installed
 tables: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.tables $(ARGS)
 
+# Mutation testing of the handler's modules, one at a time (minutes; not part of `make test`).
+# ARGS: module names from tools/mutate/targets.py, --max-children N (default 2).
+mutate: $(MUTATE_DIR)/.venv/.installed
+	$(MUTATE_DIR)/.venv/bin/python $(MUTATE_DIR)/run.py $(ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -90,4 +103,4 @@ constraints:
 	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # Every transitive dependency, pinned. Regenerate with: make constraints' > constraints.txt
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_DIR)/.venv $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache dist $(LAYER_ZIP)
+	rm -rf $(VENV) $(CHECKOV_DIR)/.venv $(MUTATE_DIR)/.venv build/mutate $(CDK_CLI_DIR)/node_modules cdk.out .pytest_cache dist $(LAYER_ZIP)

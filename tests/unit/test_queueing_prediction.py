@@ -1,0 +1,100 @@
+"""The queueing policy's prediction in detail: which finished jobs it learns from, how a List page
+becomes jobs, the spread of the attempts and the settings read from the environment."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from forecast_export_provider.queueing import (
+    QUOTA,
+    RECENT_DURATIONS,
+    JobSeen,
+    QueueSettings,
+    next_attempt_delay,
+    predicted_free_slot,
+)
+
+SETTINGS = QueueSettings(poll=8.0, retry=1.0, margin=0.1)
+SEEDS = range(200)
+
+
+def at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def test_a_duration_is_the_time_from_creation_to_finish() -> None:
+    jobs = [JobSeen(500.0, 800.0), JobSeen(2000.0, None)]
+    assert predicted_free_slot(jobs, margin=0.0) == pytest.approx(2000.0 + 300.0)
+
+
+def test_only_the_latest_finished_jobs_count_whatever_the_order_of_the_list() -> None:
+    # The shortest job finished first: it is older than the recent window, so it is forgotten.
+    oldest_short = JobSeen(0.0, 100.0)
+    recent = [JobSeen(1000.0 * n, 1000.0 * n + 300.0 + n) for n in range(1, RECENT_DURATIONS + 1)]
+    in_progress = JobSeen(9000.0, None)
+    for jobs in ([oldest_short, *recent, in_progress], [*recent, in_progress, oldest_short]):
+        assert predicted_free_slot(jobs, margin=0.0) == pytest.approx(9000.0 + 301.0)
+
+
+def test_the_window_of_recent_durations_includes_the_latest_one() -> None:
+    older = [JobSeen(1000.0 * n, 1000.0 * n + 400.0) for n in range(1, RECENT_DURATIONS)]
+    latest_short = JobSeen(8000.0, 8050.0)
+    jobs = [latest_short, *older, JobSeen(9000.0, None)]
+    assert predicted_free_slot(jobs, margin=0.0) == pytest.approx(9000.0 + 50.0)
+
+
+def test_a_finished_job_without_a_modification_time_is_left_out() -> None:
+    assert JobSeen.from_summary({"Status": "ACTIVE", "CreationTime": at(10)}) is None
+    assert JobSeen.from_summary({"Status": "ACTIVE", "CreationTime": at(10), "LastModificationTime": "x"}) is None
+
+
+def test_a_job_without_a_creation_time_is_left_out() -> None:
+    assert JobSeen.from_summary({"Status": "CREATE_PENDING", "LastModificationTime": at(10)}) is None
+
+
+def test_a_pending_job_is_in_progress() -> None:
+    assert JobSeen.from_summary({"Status": "CREATE_PENDING", "CreationTime": at(7)}) == JobSeen(7.0, None)
+
+
+def test_attempts_after_a_free_slot_spread_over_half_to_one_and_a_half_retry_intervals() -> None:
+    jobs = [JobSeen(0.0, None)] * (QUOTA - 1)
+    delays = [next_attempt_delay(SETTINGS, jobs, 50.0, random.Random(seed)) for seed in SEEDS]
+    assert min(delays) < 0.55 and max(delays) > 1.45
+
+
+def test_polling_spreads_over_half_to_one_and_a_half_poll_intervals() -> None:
+    jobs = [JobSeen(1000.0, None)] * QUOTA
+    delays = [next_attempt_delay(SETTINGS, jobs, 1100.0, random.Random(seed)) for seed in SEEDS]
+    assert 4.0 <= min(delays) < 4.4 and 11.6 < max(delays) <= 12.0
+
+
+def test_attempts_after_a_predicted_slot_start_right_at_it_and_spread_over_one_poll() -> None:
+    jobs = [JobSeen(0.0, 300.0), *[JobSeen(1000.0, None)] * QUOTA]
+    predicted_in = 1000.0 + 0.9 * 300.0 - 1100.0
+    delays = [next_attempt_delay(SETTINGS, jobs, 1100.0, random.Random(seed)) for seed in SEEDS]
+    assert predicted_in <= min(delays) < predicted_in + 0.4
+    assert predicted_in + SETTINGS.poll - 0.4 < max(delays) <= predicted_in + SETTINGS.poll
+
+
+def test_a_slot_predicted_for_now_means_polling_not_an_immediate_attempt() -> None:
+    jobs = [JobSeen(0.0, 300.0), *[JobSeen(1000.0, None)] * QUOTA]
+    now = 1000.0 + 0.9 * 300.0
+    delays = [next_attempt_delay(SETTINGS, jobs, now, random.Random(seed)) for seed in SEEDS]
+    assert min(delays) >= SETTINGS.poll * 0.5
+
+
+def test_the_settings_come_from_the_environment() -> None:
+    settings = QueueSettings.from_env({"QUEUE_POLL_SECONDS": "2.5", "QUEUE_RETRY_SECONDS": "0.25"})
+    assert (settings.poll, settings.retry) == (2.5, 0.25)
+
+
+def test_without_environment_the_settings_are_the_defaults() -> None:
+    assert QueueSettings.from_env({}) == QueueSettings()
+
+
+def test_intervals_of_zero_or_less_become_a_millisecond() -> None:
+    settings = QueueSettings.from_env({"QUEUE_POLL_SECONDS": "0", "QUEUE_RETRY_SECONDS": "-3"})
+    assert (settings.poll, settings.retry) == (0.001, 0.001)
