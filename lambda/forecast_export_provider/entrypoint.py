@@ -113,7 +113,9 @@ def handler(event: dict[str, Any], context: Any) -> None:
     if cleanup is not None:
         # A request answered earlier whose failed replacement is still being deleted: CloudFormation
         # hears nothing more. Should the next hand-over fail, Lambda retries this event.
-        clean_up(event, Request.from_event(event), cleanup, context, retry_on_failure=True)
+        request = owned_cleanup(event, cleanup, context)
+        if request is not None:
+            clean_up(event, request, cleanup, context, retry_on_failure=True)
         return
     helper(event, context)
     request, state = _in_flight.request, _in_flight.state
@@ -129,6 +131,23 @@ def cleanup_state(event: Mapping[str, Any]) -> WaitState | None:
     if isinstance(state, Mapping) and state.get("answered") is True:
         return WaitState.from_json(state)
     return None
+
+
+def owned_cleanup(event: Mapping[str, Any], state: WaitState, context: Any) -> Request | None:
+    """The request of a clean-up that may go ahead, held to the total wait from now; None if it
+    must touch nothing (a forged or malformed event, or an export that is not this resource's)."""
+    try:
+        request = Request.from_event(event)
+    except (KeyError, TypeError):
+        logger.error("Not cleaning up: the event is not a CloudFormation request")
+        return None
+    refused = refusal(request, context.invoked_function_arn, [state.arn])
+    if refused is not None:
+        logger.error("Not cleaning up for %s: %s", request.logical_id, refused.reason or "not its export")
+        return None
+    lifecycle = wiring().lifecycle
+    state.deadline = min(float(state.deadline), lifecycle.clock.now() + lifecycle.settings.total_wait)
+    return request
 
 
 def clean_up(

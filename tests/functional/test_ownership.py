@@ -206,3 +206,29 @@ def test_a_forged_continuation_about_another_teams_export_touches_nothing(deploy
     assert answer["Status"] == "FAILED" and "their_export" in answer["Reason"]
     assert deployment.forecast.job(arn).status == "ACTIVE"
     assert mutations(deployment) == before
+
+
+def test_a_forged_clean_up_continuation_about_another_teams_export_touches_nothing(
+    deploy: Callable[..., Deployment],
+) -> None:
+    """Fault table: "a forged Delete with another stack's id and another team's export ARN" (as the
+    clean-up that follows a failed replacement's answer, which answers nothing)."""
+    deployment = deploy()
+    arn = other_teams_export(deployment, "their_export")
+    before = mutations(deployment)
+    now = time.time()
+    event = deployment.event("Update", valid_properties(), physical_id=OUR_STACK)
+    state = {
+        "step": "dismantle",
+        "started_at": now,
+        "deadline": now + 30,
+        "kind": "forecast_export",
+        "arn": arn,
+        "answered": True,
+    }
+    event.update(CrHelperPoll=True, CrHelperData={"ForecastExportWait": state})
+    deployment.send(event)
+    deployment.runtime.wait_idle(timeout=30)
+    assert deployment.forecast.job(arn).status == "ACTIVE"
+    assert mutations(deployment) == before
+    assert "Not cleaning up" in deployment.runtime.logs
