@@ -121,7 +121,7 @@ def test_rules_of_two_stacks_with_the_same_logical_id_do_not_match_each_other() 
     for name in ("Dev", "Prod"):
         raw = assembly.get_stack_by_name(name).template
         [rule] = [r for r in raw["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-        prefixes[name] = _text(rule["Properties"]["EventPattern"]["resources"][0]["prefix"])
+        prefixes[name] = _text(rule["Properties"]["EventPattern"]["$or"][0]["resources"][0]["prefix"])
         export_id = next(k for k, r in raw["Resources"].items() if r["Type"] == "Custom::ForecastExportJob")
         stack_id = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/0a1b2c3d"
         assert (f"{ARN}:forecast-export-job/demand/" + generated_name(stack_id, export_id, "r")).startswith(
