@@ -23,10 +23,16 @@ export CDK_DISABLE_VERSION_CHECK := true
 
 .PHONY: synth test lint bench scale queue tables mutate constraints clean layer dist
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+# One virtual environment, two stamps: the runtime requirements and the library (all `make synth`
+# needs), then the test toolchain on top of them (`make test`).
+$(VENV)/.runtime-installed: requirements.txt constraints.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime-installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
 	touch $@
 
 $(CHECKOV_DIR)/.venv/.installed: $(CHECKOV_DIR)/requirements.txt
@@ -42,7 +48,7 @@ $(MUTATE_DIR)/.venv/.installed: $(MUTATE_DIR)/requirements.txt requirements.txt 
 	  -r requirements-dev.txt -r $(MUTATE_DIR)/requirements.txt
 	touch $@
 
-$(LAMBDA_WHEELS)/.downloaded: tools/lambda-wheels/requirements.txt $(VENV)/.installed
+$(LAMBDA_WHEELS)/.downloaded: tools/lambda-wheels/requirements.txt $(VENV)/.runtime-installed
 	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
 	  --platform manylinux_2_24_aarch64 --platform manylinux2014_aarch64 --python-version 3.14 \
 	  --implementation cp --require-hashes -r tools/lambda-wheels/requirements.txt -d $(LAMBDA_WHEELS)
@@ -58,13 +64,13 @@ $(VENV)/.layer-installed: $(LAYER_ZIP) layers/parquet/pyproject.toml layers/parq
 layer: $(VENV)/.layer-installed
 
 # The sdists and wheels of both distributions, checked as PyPI would (twine check).
-dist: $(VENV)/.layer-installed
+dist: $(VENV)/.installed $(VENV)/.layer-installed
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --outdir dist .
 	$(BIN)/python -m build --no-isolation --outdir dist layers/parquet
 	$(BIN)/twine check --strict dist/*
 
-$(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
+$(CDK_CLI_DIR)/node_modules/.installed: $(VENV)/.runtime-installed $(CDK_CLI_DIR)/package.json $(CDK_CLI_DIR)/package-lock.json
 	cd $(CDK_CLI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 

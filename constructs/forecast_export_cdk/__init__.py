@@ -10,27 +10,26 @@
 
 from forecast_export_provider.constants import POLL_INTERVAL_SECONDS, SERVICE_TIMEOUT_SECONDS, TOTAL_WAIT_SECONDS
 
+from .database import ExportDatabase, IExportDatabase, ImportedExportDatabase
 from .destination import ExportDestination
+from .export_base import ForecastExport
+from .export_interface import ExportFormat, IForecastExport
 from .exports import (
     ExplainabilityExport,
-    ExportFormat,
-    ForecastExportBase,
+    ExportProps,
     ForecastExportJob,
-    IForecastExport,
-    ImportedForecastExport,
     PredictorBacktestExportJob,
     WhatIfForecastExport,
 )
+from .imported_export import ImportedForecastExport
 from .notifications import STATE_CHANGE_DETAIL_TYPES
+from .owned_export import OwnedForecastExport
 from .provider import ForecastExportProvider
-from .query import (
-    BacktestDataset,
-    ExportDatabase,
-    ExportTable,
-    ExportWorkGroup,
-    IExportDatabase,
-    ImportedExportDatabase,
-)
+from .table import BacktestDataset, ExportTable
+from .workgroup import ExportWorkGroup
+
+ForecastExportBase = OwnedForecastExport
+"""The former name of :class:`OwnedForecastExport`, kept importable."""
 
 __version__ = "0.2.0"
 """The distribution's version; pyproject.toml reads it from here."""
@@ -45,8 +44,10 @@ __all__ = [
     "ExportDatabase",
     "ExportDestination",
     "ExportFormat",
+    "ExportProps",
     "ExportTable",
     "ExportWorkGroup",
+    "ForecastExport",
     "ForecastExportBase",
     "ForecastExportJob",
     "ForecastExportProvider",
@@ -54,6 +55,7 @@ __all__ = [
     "IForecastExport",
     "ImportedExportDatabase",
     "ImportedForecastExport",
+    "OwnedForecastExport",
     "PredictorBacktestExportJob",
     "WhatIfForecastExport",
 ]

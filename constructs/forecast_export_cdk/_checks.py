@@ -1,11 +1,13 @@
-"""Synth-time checks shared by the constructs: prefix shape, removal policies, one error for all."""
+"""Synth-time checks shared by the constructs: prefix shape, removal policies, one error for all, and
+warnings for what is legal but likely not meant."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Token
+from aws_cdk import Annotations, RemovalPolicy, Token
+from constructs import IConstruct
 
 # S3's "safe characters" for object keys, plus the "/" delimiter.
 _SAFE_PREFIX = re.compile(r"[A-Za-z0-9!_.*'()/-]*")
@@ -51,3 +53,8 @@ def raise_if_any(what: str, problems: Sequence[str]) -> None:
     if problems:
         lines = "\n".join(f"  - {problem}" for problem in problems)
         raise ValueError(f"{what} has {len(problems)} invalid setting(s):\n{lines}")
+
+
+def warn(scope: IConstruct, id: str, message: str) -> None:
+    """A synth-time warning on ``scope`` that the user can acknowledge by ``forecast-export-cdk:<id>``."""
+    Annotations.of(scope).add_warning_v2(f"forecast-export-cdk:{id}", message)

@@ -14,7 +14,7 @@ from constructs import Construct, IConstruct
 from forecast_export_provider.constants import FORECAST_SERVICE_PRINCIPAL
 
 from ._checkov import skip_checkov_check
-from ._checks import prefix_problems, raise_if_any, removal_policy_problems
+from ._checks import prefix_problems, raise_if_any, removal_policy_problems, warn
 
 DEFAULT_PREFIX = "forecast-exports/"
 DEFAULT_ACCESS_LOGS_PREFIX = "export-bucket/"
@@ -164,6 +164,14 @@ class ExportDestination(Construct):
                 removal_policy=removal,
             )
             self.encryption_key = new_key
+            if removal is RemovalPolicy.DESTROY:
+                warn(
+                    self,
+                    "keyDestroyed",
+                    "removal_policy DESTROY schedules the new KMS key for deletion when the destination leaves "
+                    "the stack: exported files kept in the bucket (or a copy of it) can no longer be decrypted "
+                    "30 days later. Use RemovalPolicy.RETAIN (the default) unless the exports are disposable.",
+                )
 
         self.access_logs_bucket: s3.IBucket | None = None
         """Where the new bucket's server access logs go (None with an existing bucket)."""

@@ -21,19 +21,17 @@ wait for the export instead. It is built at synth time:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsii
-from aws_cdk import CfnElement, Fn, IStableStringProducer, Lazy, Stack, Token
+from aws_cdk import CfnElement, CustomResource, Fn, IStableStringProducer, Lazy, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk.interfaces import aws_events as events_refs
 from constructs import Construct
 
 from forecast_export_provider import kinds
+from forecast_export_provider.kinds import ExportKind
 from forecast_export_provider.naming import generated_name_head
-
-if TYPE_CHECKING:
-    from .exports import ForecastExportBase
 
 EVENT_SOURCE = "aws.forecast"
 
@@ -80,21 +78,24 @@ def _source_name(source: str) -> str:
     return source.split("/", 1)[1] if "/" in source else source
 
 
-def export_arn_pattern(export: ForecastExportBase) -> list[Any]:
-    """The pattern that matches ``export``'s ARN, without referring to the export."""
-    kind = export.kind
-    stack = Stack.of(export)
+def export_arn_pattern(
+    resource: CustomResource, kind: ExportKind, source: str | list[str], export_name: str | None
+) -> list[Any]:
+    """The pattern that matches the ARN of the export ``resource`` creates, without referring to it.
+
+    :param source: the source ARN (what-if forecast exports: the list) as passed to the resource.
+    :param export_name: the export's given name, or None when the provider generates it.
+    """
+    stack = Stack.of(resource)
     head = f"arn:{stack.partition}:forecast:{stack.region}:{stack.account}:{kind.arn_resource_type}/"
     if not kind.source_is_list:
-        source = export.source_property_value
         assert isinstance(source, str)
         head += _source_name(source) + "/"
-    name = export.given_export_name
-    if name is not None:
-        return [head + name]
-    resource = export.resource.node.default_child
-    assert isinstance(resource, CfnElement)
-    return [{"prefix": head + Lazy.string(_GeneratedNamePrefix(resource))}]
+    if export_name is not None:
+        return [head + export_name]
+    cfn_resource = resource.node.default_child
+    assert isinstance(cfn_resource, CfnElement)
+    return [{"prefix": head + Lazy.string(_GeneratedNamePrefix(cfn_resource))}]
 
 
 @jsii.implements(events.IRuleTarget)
@@ -113,33 +114,34 @@ class _TargetWithItsResource:
 
 
 def state_change_rule(
-    export: ForecastExportBase,
+    scope: Construct,
     id: str,
     *,
+    kind: ExportKind,
+    arn_pattern: list[Any],
+    waiter: CustomResource | None,
     target: events.IRuleTarget | None = None,
     description: str | None = None,
     rule_name: str | None = None,
 ) -> events.Rule:
-    """An EventBridge rule, created before ``export``, on its state-change events."""
-    scope: Construct = export
+    """An EventBridge rule in ``scope`` on the state-change events of the export whose ARN
+    ``arn_pattern`` matches; ``waiter``, the export's resource if this app creates it, waits for it."""
     recorded = _TargetWithItsResource(target) if target is not None else None
     rule = events.Rule(
         scope,
         id,
-        description=description or f"State changes of the {export.kind.title} {export.node.path}",
+        description=description or f"State changes of the {kind.title} {scope.node.path}",
         rule_name=rule_name,
-        event_pattern=events.EventPattern(
-            source=[EVENT_SOURCE], detail_type=list(STATE_CHANGE_DETAIL_TYPES[export.kind.key])
-        ),
+        event_pattern=events.EventPattern(source=[EVENT_SOURCE], detail_type=list(STATE_CHANGE_DETAIL_TYPES[kind.key])),
         targets=[recorded] if recorded is not None else None,
     )
-    arn = export_arn_pattern(export)
     cfn_rule = rule.node.default_child
     assert isinstance(cfn_rule, events.CfnRule)
     # The export's ARN in resources, or (as in Forecast's one documented event) in the detail.
-    cfn_rule.add_property_override("EventPattern.$or", [{"resources": arn}, {"detail": {"Arn": arn}}])
-    export.resource.node.add_dependency(rule)
-    if recorded is not None and recorded.resource is not None:
-        # The target's resource policy (a topic policy, a Lambda permission) is a child of its resource.
-        export.resource.node.add_dependency(recorded.resource)
+    cfn_rule.add_property_override("EventPattern.$or", [{"resources": arn_pattern}, {"detail": {"Arn": arn_pattern}}])
+    if waiter is not None:
+        waiter.node.add_dependency(rule)
+        if recorded is not None and recorded.resource is not None:
+            # The target's resource policy (a topic policy, a Lambda permission) is a child of its resource.
+            waiter.node.add_dependency(recorded.resource)
     return rule

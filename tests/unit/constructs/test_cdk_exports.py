@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import ast
 import inspect
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+import typing_extensions
 from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Template
 
 from forecast_export_cdk import (
     ExplainabilityExport,
+    ExportDatabase,
     ExportDestination,
+    ExportProps,
+    ForecastExport,
     ForecastExportJob,
     ForecastExportProvider,
     IForecastExport,
@@ -338,11 +344,69 @@ def test_export_docstrings_are_written_out_in_the_source() -> None:
     assert "__doc__" not in source
     for export_class in (ForecastExportJob, PredictorBacktestExportJob, ExplainabilityExport, WhatIfForecastExport):
         assert inspect.getdoc(export_class) == inspect.cleandoc(ast.get_docstring(_class_node(export_class)) or "")
-        for param in ("destination", "export_name", "prefix", "format", "tags", "removal_policy"):
-            assert f":param {param}:" in (export_class.__doc__ or "")
+        assert f":param {export_class.SOURCE_PROP}:" in (export_class.__doc__ or "")
+        assert ":class:`ExportProps`" in (export_class.__doc__ or "")
+    for param in ("destination", "export_name", "prefix", "format", "tags", "removal_policy"):
+        assert f":param {param}:" in (ExportProps.__doc__ or "")
+
+
+def test_every_export_class_shows_the_shared_props_with_their_types() -> None:
+    # What an IDE shows: each class's keyword props are its source ARN(s) plus ExportProps, typed.
+    shared = typing_extensions.get_type_hints(ExportProps)
+    assert set(shared) == {"destination", "export_name", "prefix", "format", "tags", "removal_policy"}
+    assert ExportProps.__required_keys__ == frozenset({"destination"})
+    for export_class in (ForecastExportJob, PredictorBacktestExportJob, ExplainabilityExport, WhatIfForecastExport):
+        parameters = inspect.signature(export_class.__init__).parameters
+        assert parameters[export_class.SOURCE_PROP].kind is inspect.Parameter.KEYWORD_ONLY
+        assert "Unpack[ExportProps]" in str(parameters["props"].annotation)
 
 
 def _class_node(export_class: type) -> ast.ClassDef:
     tree = ast.parse(inspect.getsource(exports_module))
     (node,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == export_class.__name__]
     return node
+
+
+def test_an_imported_export_offers_state_change_rules_and_tables_as_an_owned_one_does() -> None:
+    """Fault table: "an export imported by ARN offers less than an owned one"."""
+    app = new_app()
+    stack = cdk.Stack(app, "Stack", env=ENV)
+    destination = ExportDestination(stack, "Destination")
+    arn = f"{ARN}:forecast-export-job/demand/last_year"
+    imported = ForecastExportJob.from_export_arn(stack, "Imported", arn, destination=destination, format="CSV")
+    owned = ForecastExportJob(stack, "Owned", forecast_arn=FORECAST_ARN, destination=destination)
+    assert isinstance(imported, ForecastExport) and isinstance(owned, ForecastExport)
+    assert (imported.imported, owned.imported) == (True, False)
+    rule = imported.on_state_change("Rule")
+    [table] = imported.add_tables("Tables", database=ExportDatabase(stack, "Database"))
+    template = Template.from_stack(stack)
+    pattern = template.to_json()["Resources"][logical_id_of(stack, rule)]["Properties"]["EventPattern"]
+    assert pattern["$or"] == [{"resources": [arn]}, {"detail": {"Arn": [arn]}}]
+    assert stack.resolve(table.resource.node.default_child._cfn_properties["ExportArn"]) == arn  # type: ignore[union-attr]
+
+
+def test_no_construct_module_imports_another_in_a_circle_or_inside_a_function() -> None:
+    """Fault table: "the construct modules import each other in a circle"."""
+    package = Path(exports_module.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        # Every import counts, those under TYPE_CHECKING too.
+        graph[path.stem] = {
+            (node.module or "").split(".")[0] or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+            for alias in node.names
+        }
+        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]:
+            local = [n for n in ast.walk(function) if isinstance(n, ast.ImportFrom) and n.level == 1]
+            assert local == [], f"{path.name}: {function.name} imports {[n.module for n in local]}"
+        assert len(path.read_text().splitlines()) <= 550, path.name
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        return any(
+            nxt == target or (nxt not in seen and reaches(nxt, target, seen | {nxt})) for nxt in graph.get(start, ())
+        )
+
+    circles = [module for module in graph if reaches(module, module, {module})]
+    assert circles == []

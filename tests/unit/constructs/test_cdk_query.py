@@ -33,7 +33,7 @@ from forecast_export_cdk import (
     PredictorBacktestExportJob,
     WhatIfForecastExport,
 )
-from forecast_export_cdk.query import TABLES_PER_POLICY, nag_text
+from forecast_export_cdk.table import TABLES_PER_POLICY, nag_text
 from forecast_export_provider.naming import generated_name, generated_name_head
 from tests.unit.constructs.cdk_test_support import (
     EXPLAINABILITY_ARN,
@@ -704,7 +704,8 @@ def test_cdk_nag_finds_nothing_unacknowledged_and_table_acknowledgments_are_narr
     report = query.outdir / "validation-report.json"
     if report.exists():
         violations = [v for p in json.loads(report.read_text())["pluginReports"] for v in p.get("violations", [])]
-        assert violations == []
+        # The library's own warnings (test_cdk_warnings.py) are reported with cdk-nag's findings.
+        assert [v for v in violations if not v["ruleName"].startswith("Annotation::forecast-export-cdk:")] == []
     acknowledged: dict[str, str] = {}
     for node in query.stack.node.find_all():
         if "TablesPolicy" not in node.node.path:
