@@ -209,7 +209,7 @@ def run_scenario(
     factory: LifecycleFactory = build_lifecycle,
 ) -> Figures:
     """Drive every request of ``scenario`` through the lifecycle, concurrently in virtual time."""
-    from forecast_export_provider.lifecycle import Request
+    from forecast_export_provider.resource import Request
 
     environ = dict(default_environment() if environ is None else environ)
     conductor = Conductor(START)
@@ -285,7 +285,7 @@ def _status(outcome: Any) -> str:
 
 def _requester(conductor: Conductor, lifecycle: Any, request: Any, trace: Trace) -> Callable[[], None]:
     """One request's life: its first invocation, then new ones (state carried as JSON) until answered."""
-    from forecast_export_provider.lifecycle import WaitState
+    from forecast_export_provider.wait_state import WaitState
 
     def first(started: float) -> tuple[Any, Any]:
         state = lifecycle.begin(request)

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 from moto.s3.models import s3_backends
 
-from forecast_export_provider.tables import SUCCESS, TableRequest, TableResource
+from forecast_export_provider.tables import SUCCESS, TableResource
 from tests.functional.test_tables_exports import ACCOUNT, BUCKET, DATABASE, REGION, World, started_world
+from tests.properties import table_request
 from tests.standins.simulation import markdown_table
 
 PARTS = 1000
@@ -38,7 +39,7 @@ def one_run(world: World, file_format: str, run: int) -> float:
     tables = TableResource(
         glue=world.glue, s3=world.s3, forecast=world.forecast, account_id=ACCOUNT, partition="aws", region=REGION
     )
-    request = TableRequest(
+    request = table_request(
         {
             "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:provider",
             "ExportArn": export_arn,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from forecast_export_provider.resource import Request
+from forecast_export_provider.tables import RESOURCE_TYPE as TABLE_RESOURCE_TYPE
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -181,3 +184,25 @@ def bad_properties(case: BadInput) -> dict[str, Any]:
     properties = valid_properties()
     case.change(properties)
     return properties
+
+
+def table_request(
+    properties: Mapping[str, Any],
+    *,
+    request_type: str = "Create",
+    old_properties: Mapping[str, Any] | None = None,
+    physical_id: str | None = None,
+    stack_id: str = "",
+    logical_id: str = "",
+) -> Request:
+    """A ``Custom::ForecastExportTable`` request as the table resource's methods read it."""
+    return Request(
+        request_type=request_type,
+        stack_id=stack_id,
+        logical_id=logical_id,
+        request_id="",
+        properties=properties,
+        old_properties=old_properties or {},
+        physical_id=physical_id,
+        resource_type=TABLE_RESOURCE_TYPE,
+    )

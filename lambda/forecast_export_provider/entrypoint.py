@@ -1,19 +1,20 @@
 """The Lambda entry point: CloudFormation wiring only.
 
-The work is in :mod:`.lifecycle`; crhelper's private parts are in :mod:`.compat`. A request that
-is not settled when the invocation's time runs short continues in a new invocation: the function
-invokes itself asynchronously with the request's state in the payload (see docs/design.md).
+The request's ``ResourceType`` chooses the :class:`.resource.Resource` that serves it
+(:data:`RESOURCES`); every outcome is answered in :func:`answer`. crhelper's private parts are in
+:mod:`.continuation`. A request that is not settled when the invocation's time runs short
+continues in a new invocation: the function invokes itself asynchronously with the request's state
+in the payload (see docs/design.md).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,31 +22,28 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .compat import ContinuingResource
 from .constants import MAX_RESPONSE_BYTES
+from .continuation import ContinuingResource
+from .export_resource import ExportResource
 from .forecast import Backoff, Clock, ForecastExports, SystemClock
-from .lifecycle import Lifecycle, Outcome, Request, Status, WaitSettings, WaitState, failure_physical_id
-from .ownership import bounded, refusal
+from .handoff import (
+    FORECAST_CONNECT_TIMEOUT,
+    FORECAST_READ_TIMEOUT,
+    INVOKE_CONNECT_TIMEOUT,
+    INVOKE_READ_TIMEOUT,
+    invoke_timeouts,
+)
+from .lifecycle import Lifecycle
+from .ownership import refusal
+from .resource import Invocation, Outcome, Request, Resource, Status
 from .tables import CLIENT_CONFIG as TABLE_CLIENT_CONFIG
-from .tables import TableOutcome, TableRequest, TableResource, is_table_request
+from .tables import RESOURCE_TYPE as TABLE_RESOURCE_TYPE
+from .tables import TableResource
 from .validation import shorten
+from .wait_state import WaitSettings
 
 STATE_KEY = "ForecastExportWait"
-FORECAST_CONNECT_TIMEOUT = 3.0
-FORECAST_READ_TIMEOUT = 12.0
-INVOKE_CONNECT_TIMEOUT = 2.0
-INVOKE_READ_TIMEOUT = 5.0
-INVOKE_BUDGET_SECONDS = 16.0
-"""Time for the hand-over: two Invoke attempts at their timeouts, and a backoff between them."""
-HANDOFF_RESERVE_SECONDS = 2 * (FORECAST_CONNECT_TIMEOUT + FORECAST_READ_TIMEOUT) + INVOKE_BUDGET_SECONDS + 4.0
-"""Time kept back at the end of an invocation: a step's two slowest Forecast calls, the hand-over
-and a margin before crhelper's guard, which answers FAILED half a second before the end."""
-MIN_HANDOFF_RESERVE_SECONDS = 2.0
-INVOKE_END_MARGIN_SECONDS = 0.75
-"""An Invoke attempt ends at least this long before the invocation does: crhelper's guard answers
-half a second before the end, and a failed hand-over's own answer needs the rest."""
-MIN_INVOKE_ATTEMPT_SECONDS = 0.25
-"""The shortest Invoke attempt worth starting (a local Invoke answers in tens of milliseconds)."""
+"""The key of a continuing request's state in ``CrHelperData`` (the name predates the table resource)."""
 INVOKE_RETRY_CODES = frozenset(
     {"TooManyRequestsException", "ThrottlingException", "ServiceException", "EC2ThrottledException"}
 )
@@ -60,29 +58,32 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _InFlight:
-    """The request this invocation is working on, for the answers given outside the lifecycle."""
+    """The request this invocation is working on, for the answers given outside its resource."""
 
     request: Request | None = None
-    state: WaitState | None = None
+    invocation: Invocation | None = None
     clean_up_after_answer: bool = False
-    """The answer is FAILED and goes out now; ``state`` then goes on deleting a failed replacement."""
+    """The answer is FAILED and goes out now; the request's state then goes on with its clean-up."""
+
+    def continuation(self) -> Any:
+        return self.invocation.continuation if self.invocation is not None else None
 
 
 _in_flight = _InFlight()
 
 
 def _failure_physical_id() -> str | None:
-    if _in_flight.request is None:
-        return None
-    return failure_physical_id(_in_flight.request, _in_flight.state)
+    continuation = _in_flight.continuation()
+    return continuation.failure_physical_id() if continuation is not None else None
 
 
 def _hand_over_failed(error: Exception) -> str:
-    request, state = _in_flight.request, _in_flight.state
-    subject = f"export {state.arn.rsplit('/', 1)[-1]}" if state is not None and state.arn else "the export"
-    left_behind = wiring().lifecycle.abandon(request, state) if request and state else ""
-    _in_flight.clean_up_after_answer = bool(left_behind)
-    return shorten(f"Could not continue waiting for {subject} in a new invocation{left_behind}: {error}")
+    continuation = _in_flight.continuation()
+    if continuation is None:
+        return shorten(f"Could not continue in a new invocation: {error}")
+    reason: str = continuation.hand_over_failed(error)
+    _in_flight.clean_up_after_answer = continuation.clean_up_state() is not None
+    return reason
 
 
 def _hand_over(event: Mapping[str, Any], data: Mapping[str, Any], context: Any) -> None:
@@ -108,70 +109,83 @@ class ExportFailed(Exception):
 
 def handler(event: dict[str, Any], context: Any) -> None:
     """Lambda entry point."""
-    _in_flight.request, _in_flight.state, _in_flight.clean_up_after_answer = None, None, False
+    _in_flight.request, _in_flight.invocation, _in_flight.clean_up_after_answer = None, None, False
     cleanup = cleanup_state(event)
     if cleanup is not None:
-        # A request answered earlier whose failed replacement is still being deleted: CloudFormation
-        # hears nothing more. Should the next hand-over fail, Lambda retries this event.
-        request = owned_cleanup(event, cleanup, context)
-        if request is not None:
-            clean_up(event, request, cleanup, context, retry_on_failure=True)
+        # A request answered earlier whose clean-up (a failed replacement's deletion) goes on:
+        # CloudFormation hears nothing more. Should the next hand-over fail, Lambda retries this event.
+        owned = owned_cleanup(event, cleanup, context)
+        if owned is not None:
+            clean_up(event, owned[0], owned[1], context, retry_on_failure=True)
         return
     helper(event, context)
-    request, state = _in_flight.request, _in_flight.state
+    request, continuation = _in_flight.request, _in_flight.continuation()
+    state = continuation.clean_up_state() if continuation is not None else None
     if _in_flight.clean_up_after_answer and request is not None and state is not None:
         # Not raised: a retry of this event would run the request again and answer it twice.
         clean_up(event, request, state, context, retry_on_failure=False)
 
 
-def cleanup_state(event: Mapping[str, Any]) -> WaitState | None:
+def cleanup_state(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The state of an answered request's clean-up, if ``event`` is one."""
     data = event.get("CrHelperData") if isinstance(event, Mapping) else None
     state = data.get(STATE_KEY) if isinstance(data, Mapping) else None
     if isinstance(state, Mapping) and state.get("answered") is True:
-        return WaitState.from_json(state)
+        return state
     return None
 
 
-def owned_cleanup(event: Mapping[str, Any], state: WaitState, context: Any) -> Request | None:
-    """The request of a clean-up that may go ahead, held to the total wait from now; None if it
-    must touch nothing (a forged or malformed event, or an export that is not this resource's)."""
+def owned_cleanup(
+    event: Mapping[str, Any], state: Mapping[str, Any], context: Any
+) -> tuple[Request, dict[str, Any]] | None:
+    """The request of a clean-up that may go ahead and its state, held to the total wait from now;
+    None if it must touch nothing (a forged or malformed event, or an export not this resource's)."""
     try:
         request = Request.from_event(event)
-    except (KeyError, TypeError):
-        logger.error("Not cleaning up: the event is not a CloudFormation request")
+        deadline = float(state.get("deadline", 0.0))
+    except (KeyError, TypeError, ValueError):
+        logger.error("Not cleaning up: the event is not a CloudFormation request with a clean-up state")
         return None
-    refused = refusal(request, context.invoked_function_arn, [state.arn])
+    arn = state.get("arn")
+    refused = refusal(request, context.invoked_function_arn, [arn if isinstance(arn, str) else None])
     if refused is not None:
         logger.error("Not cleaning up for %s: %s", request.logical_id, refused.reason or "not its export")
         return None
     lifecycle = wiring().lifecycle
-    state.deadline = min(float(state.deadline), lifecycle.clock.now() + lifecycle.settings.total_wait)
-    return request
+    return request, {**state, "deadline": min(deadline, lifecycle.clock.now() + lifecycle.settings.total_wait)}
 
 
 def clean_up(
-    event: Mapping[str, Any], request: Request, state: WaitState, context: Any, *, retry_on_failure: bool
+    event: Mapping[str, Any],
+    request: Request,
+    state: Mapping[str, Any],
+    context: Any,
+    *,
+    retry_on_failure: bool,
 ) -> None:
-    """Delete a failed replacement after its request's answer, handing over until it is gone."""
-    lifecycle = wiring().lifecycle
-    name = (state.arn or "").rsplit("/", 1)[-1]
-    remaining = context.get_remaining_time_in_millis() / 1000.0
-    if invoke_timeouts(remaining) is None:
-        logger.error("No time left to go on deleting the failed replacement %s (delete it)", name)
+    """Run an answered request's clean-up, handing over until it is done; nothing goes to CloudFormation."""
+    invocation = invocation_of(context)
+    if invoke_timeouts(invocation.remaining()) is None:
+        logger.error("No time left to go on with %s's clean-up (delete its failed replacement)", request.logical_id)
         return
-    outcome = lifecycle.run(request, state, handoff_time(lifecycle.clock.now(), remaining))
-    if outcome.status is Status.SUCCESS:
-        logger.info("Deleted the failed replacement %s", name)
-    elif outcome.status is Status.FAILED:
-        logger.error("Could not delete the failed replacement %s (delete it): %s", name, outcome.reason)
-    else:
+    outcome = resource_for(request, invocation).run(request, state, invocation)
+    if outcome.status is Status.CONTINUE and outcome.state is not None:
         try:
-            continue_in_new_invocation(event, {STATE_KEY: state.to_json()}, context)
+            continue_in_new_invocation(event, {STATE_KEY: dict(outcome.state)}, context)
         except Exception as error:
-            logger.error("Could not go on deleting the failed replacement %s (delete it): %s", name, error)
+            logger.error(
+                "Could not go on with %s's clean-up (delete its failed replacement): %s", request.logical_id, error
+            )
             if retry_on_failure:
                 raise
+
+
+def invocation_of(context: Any) -> Invocation:
+    """This invocation as the resources see it."""
+    return Invocation(
+        function_arn=context.invoked_function_arn,
+        remaining=lambda: float(context.get_remaining_time_in_millis()) / 1000.0,
+    )
 
 
 @helper.create
@@ -181,54 +195,44 @@ def start(event: dict[str, Any], context: Any) -> str | None:
     request = Request.from_event(event)
     logger.info("%s %s (%s)", request.request_type, request.logical_id, request.request_id)
     if (refused := refusal(request, context.invoked_function_arn)) is not None:
-        return answer(refused, None)
-    if is_table_request(request.properties):
-        return answer_table(table_request(event, context))
-    lifecycle = wiring().lifecycle
-    return settle(lifecycle, request, lifecycle.begin(request), context)
+        return answer(refused)
+    return settle(request, None, context)
 
 
 @helper.poll_create
 @helper.poll_update
 @helper.poll_delete
 def resume(event: dict[str, Any], context: Any) -> str | None:
-    request = Request.from_event(event)
-    lifecycle = wiring().lifecycle
-    state = bounded(
-        request, WaitState.from_json(helper.Data[STATE_KEY]), lifecycle.clock.now(), lifecycle.settings.total_wait
-    )
-    logger.info("Resuming %s %s at step %s", request.request_type, request.logical_id, state.step)
-    if (refused := refusal(request, context.invoked_function_arn, [state.arn])) is not None:
-        return answer(refused, None)
-    return settle(lifecycle, request, state, context)
+    return settle(Request.from_event(event), helper.Data[STATE_KEY], context)
 
 
-def settle(lifecycle: Lifecycle, request: Request, state: WaitState, context: Any) -> str | None:
-    _in_flight.request, _in_flight.state = request, state
-    remaining = context.get_remaining_time_in_millis() / 1000.0
-    outcome = lifecycle.run(request, state, handoff_time(lifecycle.clock.now(), remaining))
-    return answer(outcome, state)
+def settle(request: Request, state: Mapping[str, Any] | None, context: Any) -> str | None:
+    invocation = invocation_of(context)
+    _in_flight.request, _in_flight.invocation = request, invocation
+    return answer(resource_for(request, invocation).run(request, state, invocation))
 
 
-def handoff_reserve(remaining: float) -> float:
-    """How much of an invocation's remaining time to keep for the hand-over."""
-    reserve = min(HANDOFF_RESERVE_SECONDS, max(MIN_HANDOFF_RESERVE_SECONDS, remaining / 4))
-    # An invocation with almost no time left still does one step before handing over.
-    return min(reserve, remaining * 0.75)
+RESOURCES: Mapping[str, Callable[[Wiring, Invocation], Resource]] = {
+    TABLE_RESOURCE_TYPE: lambda wired, invocation: wired.table_resource(invocation),
+}
+"""The resource that serves each CloudFormation ``ResourceType``; any other type is an export,
+whose kind comes from its properties (contract section 1)."""
 
 
-def handoff_time(now: float, remaining: float) -> float:
-    """When this invocation must stop waiting and hand the request to the next one."""
-    return now + remaining - handoff_reserve(remaining)
+def resource_for(request: Request, invocation: Invocation) -> Resource:
+    """The resource that serves ``request``, chosen by its ``ResourceType``."""
+    wired = wiring()
+    choose = RESOURCES.get(request.resource_type)
+    return choose(wired, invocation) if choose is not None else ExportResource(wired.lifecycle)
 
 
-def answer(outcome: Outcome, state: WaitState | None) -> str | None:
+def answer(outcome: Outcome) -> str | None:
     """Map an outcome to crhelper's terms: an id means done, None means continue, a raise means FAILED.
 
-    This is the one place where the lifecycle's statuses meet crhelper's.
+    This is the one place where the resources' statuses meet crhelper's.
     """
-    if outcome.status is Status.CONTINUE and state is not None:
-        helper.Data = {STATE_KEY: state.to_json()}
+    if outcome.status is Status.CONTINUE and outcome.state is not None:
+        helper.Data = {STATE_KEY: dict(outcome.state)}
         return None
     helper.Data = {}
     _in_flight.clean_up_after_answer = outcome.clean_up_after
@@ -238,27 +242,6 @@ def answer(outcome: Outcome, state: WaitState | None) -> str | None:
         logger.info("Failed: %s", outcome.reason)
         raise ExportFailed(shorten(outcome.reason))
     helper.Data = fit_response(outcome.physical_id or "", outcome.data)
-    logger.info("Succeeded: %s", outcome.physical_id)
-    return outcome.physical_id
-
-
-def table_request(event: Mapping[str, Any], context: Any) -> TableOutcome:
-    """Create, update or delete an export's Glue table: quick, so settled in this invocation."""
-    _, partition, _, region, account_id, *_ = context.invoked_function_arn.split(":")
-    clients = wiring().table_clients()
-    resource = TableResource(**clients, account_id=account_id, partition=partition, region=region)
-    request = TableRequest.from_event(event)
-    actions = {"Create": resource.create, "Update": resource.update, "Delete": resource.delete}
-    return actions[event["RequestType"]](request)
-
-
-def answer_table(outcome: TableOutcome) -> str:
-    helper.Data = {}
-    helper.PhysicalResourceId = outcome.physical_id
-    if outcome.status == "FAILED":
-        logger.info("Failed: %s", outcome.reason)
-        raise ExportFailed(shorten(outcome.reason))
-    helper.Data = fit_response(outcome.physical_id, outcome.data)
     logger.info("Succeeded: %s", outcome.physical_id)
     return outcome.physical_id
 
@@ -325,23 +308,6 @@ def continue_in_new_invocation(event: Mapping[str, Any], data: Mapping[str, Any]
         time.sleep(delay)
 
 
-def invoke_timeouts(remaining: float) -> tuple[float, float] | None:
-    """Connect and read timeouts of an Invoke attempt that ends before crhelper's guard; None: too late.
-
-    A long invocation's attempts get the full timeouts; a short one's (an invocation of seconds)
-    are cut to the time left, in quarter seconds so that few clients are built for them.
-    """
-    budget = remaining - INVOKE_END_MARGIN_SECONDS
-    if budget < MIN_INVOKE_ATTEMPT_SECONDS:
-        return None
-    full = INVOKE_CONNECT_TIMEOUT + INVOKE_READ_TIMEOUT
-    if budget >= full:
-        return INVOKE_CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT
-    connect = max(0.25, math.floor(budget * INVOKE_CONNECT_TIMEOUT / full * 4) / 4)
-    read = math.floor((budget - connect) * 4) / 4
-    return (connect, read) if read > 0 else (budget / 2, budget / 2)
-
-
 @dataclass
 class Wiring:
     """What a container needs: built once, then shared by its invocations."""
@@ -360,6 +326,15 @@ class Wiring:
         if key not in self._short_invokers:
             self._short_invokers[key] = build_lambda_client(connect_timeout, read_timeout)
         return self._short_invokers[key]
+
+    def table_resource(self, invocation: Invocation) -> TableResource:
+        """The table resource for the function's own account and region."""
+        return TableResource(
+            **self.table_clients(),
+            account_id=invocation.account_id,
+            partition=invocation.partition,
+            region=invocation.region,
+        )
 
     def table_clients(self) -> dict[str, Any]:
         """The Glue, S3 and Forecast clients of the table resource, made on first use."""

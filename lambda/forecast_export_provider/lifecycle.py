@@ -11,20 +11,19 @@ state and the invocation's hand-off time travel through :class:`_Run`, made anew
 
 from __future__ import annotations
 
-import enum
-import os
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
 from . import queueing
-from .constants import POLL_INTERVAL_SECONDS, SERVICE_TIMEOUT_MARGIN_SECONDS, TOTAL_WAIT_SECONDS
+from .constants import SERVICE_TIMEOUT_MARGIN_SECONDS
 from .forecast import Clock, ForecastError, ForecastExports, OutOfTime
 from .kinds import KINDS_BY_KEY, ExportKind, kind_of_arn
 from .naming import generated_name
+from .resource import Failure, Outcome, Request, Status
 from .validation import DEFAULT_FORMAT, ExportSpec, InvalidProperties, parse, service_timeout
+from .wait_state import FIRST_STEPS, Step, WaitSettings, WaitState
 
 CREATING = frozenset({"CREATE_PENDING", "CREATE_IN_PROGRESS"})
 SETTLING = frozenset({"CREATE_STOPPING", "DELETE_PENDING", "DELETE_IN_PROGRESS"})
@@ -36,153 +35,8 @@ ADOPTION_LOOKS = (1.0, 2.0, 4.0, 8.0)
 in units of :attr:`WaitSettings.look_again`."""
 
 
-class Status(enum.Enum):
-    """How a call to the lifecycle ended."""
-
-    SUCCESS = "SUCCESS"
-    FAILED = "FAILED"
-    CONTINUE = "CONTINUE"
-    """Not settled yet: carry the state to the next invocation."""
-
-
-class Step(enum.StrEnum):
-    """Where a request stands."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    QUEUE = "queue"
-    """Forecast's concurrent-jobs quota refused the Create: try again when a slot frees."""
-    AWAIT = "await"
-    """Waiting for the job to turn ACTIVE."""
-    DISMANTLE = "dismantle"
-    """Stopping and deleting the export, waiting until it is gone."""
-
-
-FIRST_STEPS = {"Create": Step.CREATE, "Update": Step.UPDATE, "Delete": Step.DELETE}
-
-
-@dataclass(frozen=True)
-class Request:
-    """The parts of a CloudFormation custom-resource request that the lifecycle reads."""
-
-    request_type: str
-    stack_id: str
-    logical_id: str
-    request_id: str
-    properties: Mapping[str, Any]
-    old_properties: Mapping[str, Any] = field(default_factory=dict)
-    physical_id: str | None = None
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> Request:
-        return cls(
-            request_type=event["RequestType"],
-            stack_id=event["StackId"],
-            logical_id=event["LogicalResourceId"],
-            request_id=event["RequestId"],
-            properties=event.get("ResourceProperties") or {},
-            old_properties=event.get("OldResourceProperties") or {},
-            physical_id=event.get("PhysicalResourceId"),
-        )
-
-
-@dataclass
-class WaitState:
-    """A request's progress; :meth:`to_json` and :meth:`from_json` carry it between invocations."""
-
-    step: Step
-    started_at: float
-    """The request's first arrival (or the export's creation, if earlier): the origin of its clock."""
-    deadline: float
-    """When the provider stops waiting and answers FAILED."""
-    kind: str | None = None
-    arn: str | None = None
-    """The export this request created, adopted or is deleting, once known."""
-    last_status: str | None = None
-    replacing: bool = False
-    """An Update is creating a replacement: a failure deletes the new export before answering."""
-    describe_after_pause: bool = False
-    """A job was just created: describe it after one poll interval, not at once."""
-    stop_requested: bool = False
-    stop_refusals: int = 0
-    then_fail: str | None = None
-    """The reason to answer once a failed replacement has been deleted."""
-    queued_since: float | None = None
-    idle_refusals: int = 0
-    """Creates refused for the quota while no job of the kind was in progress."""
-    answered: bool = False
-    """The FAILED answer has gone out: only a failed replacement's export is still being deleted,
-    and nothing more is sent to CloudFormation."""
-
-    def clean_up_after_answer(self, until: float) -> None:
-        """From now on, delete the export (a failed replacement) until it is gone, answering nothing."""
-        self.step, self.answered, self.deadline = Step.DISMANTLE, True, until
-        self.replacing = self.stop_requested = False
-        self.stop_refusals = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, False, 0, {})}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WaitState:
-        known = {item.name for item in fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["step"] = Step(values["step"])
-        return cls(**values)
-
-
-@dataclass
-class Outcome:
-    """SUCCESS or FAILED with what to answer, or CONTINUE with the state to resume from."""
-
-    status: Status
-    physical_id: str | None = None
-    data: dict[str, str] = field(default_factory=dict)
-    reason: str = ""
-    clean_up_after: bool = False
-    """A FAILED answer that is due now, while the state goes on deleting a failed replacement:
-    answer, then run the state (now ``answered``) again until the export is gone."""
-
-
-@dataclass(frozen=True)
-class WaitSettings:
-    """How long and how often to wait."""
-
-    total_wait: float = TOTAL_WAIT_SECONDS
-    poll_interval: float = POLL_INTERVAL_SECONDS
-    queue: queueing.QueueSettings = field(default_factory=queueing.QueueSettings)
-    look_again: float = 1.0
-    """The first pause before looking again for what List does not show yet (List lags Create)."""
-    limit_recheck: float = 10.0
-    """After a Create is refused with no job in progress, look once more after this long."""
-
-    @property
-    def settle_interval(self) -> float:
-        """Polling while stopping and deleting, which are short: report their end quickly."""
-        return min(5.0, self.poll_interval)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> WaitSettings:
-        total = float(environ.get("TOTAL_WAIT_SECONDS", TOTAL_WAIT_SECONDS))
-        return cls(
-            total_wait=min(max(total, 1.0), TOTAL_WAIT_SECONDS),
-            poll_interval=max(float(environ.get("POLL_INTERVAL_SECONDS", POLL_INTERVAL_SECONDS)), 0.01),
-            queue=queueing.QueueSettings.from_env(environ),
-            look_again=max(float(environ.get("LOOK_AGAIN_SECONDS", 1.0)), 0.01),
-            limit_recheck=max(float(environ.get("LIMIT_RECHECK_SECONDS", 10.0)), 0.01),
-        )
-
-
 class _Handoff(Exception):
     """The invocation's time is up; resume in the next one."""
-
-
-class _Failure(Exception):
-    def __init__(self, reason: str, physical_id: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.physical_id = physical_id
 
 
 def iso8601(value: Any) -> str:
@@ -306,7 +160,7 @@ class _Run:
             if self.clock.now() < state.deadline:
                 return Outcome(Status.CONTINUE)
             return self.timed_out(error.last_error)
-        except _Failure as failure:
+        except Failure as failure:
             return self.failed(failure.reason, failure.physical_id)
         except InvalidProperties as error:
             return self.failed(str(error))
@@ -339,7 +193,7 @@ class _Run:
                 return None
             if spec.name is not None and spec.name == name:
                 changed = ", ".join(spec.differences(found)) or "the export"
-                raise _Failure(
+                raise Failure(
                     f"Changing {changed} replaces the export, but {spec.kind.name_property} {name} "
                     "stays the same: change the name or omit it"
                 )
@@ -370,7 +224,7 @@ class _Run:
             message = (found or {}).get("Message") or "no message from Forecast"
             if found is None:
                 message = "the export disappeared while waiting"
-            raise _Failure(f"{kind.title} {export_name(arn)} {status}: {message}", arn)
+            raise Failure(f"{kind.title} {export_name(arn)} {status}: {message}", arn)
         self.pause(self.settings.poll_interval)
         return None
 
@@ -387,7 +241,7 @@ class _Run:
         status = state.last_status = found["Status"]
         if status == "DELETE_FAILED":
             message = found.get("Message") or "no message from Forecast"
-            raise _Failure(f"Deleting {kind.title} {export_name(arn)} failed: {message}")
+            raise Failure(f"Deleting {kind.title} {export_name(arn)} failed: {message}")
         if status in CREATING and kind.stoppable and not state.stop_requested:
             try:
                 self.exports.stop(arn)
@@ -408,7 +262,7 @@ class _Run:
         request, state = self.request, self.state
         if state.deadline <= state.started_at:
             # The time limits bound waiting only: what needs no wait has been answered already.
-            raise _Failure(self.no_time_reason())
+            raise Failure(self.no_time_reason())
         name = spec.name or generated_name(request.stack_id, request.logical_id, request.request_id)
         state.kind = spec.kind.key
         try:
@@ -435,7 +289,7 @@ class _Run:
         if not any(job.finished is None for job in jobs):
             state.idle_refusals += 1
             if state.idle_refusals > 1:
-                raise _Failure(
+                raise Failure(
                     f"{error.operation} failed: {error.message} (no {kind.title} is in progress, "
                     "so waiting will not lift this limit)"
                 )
@@ -457,7 +311,7 @@ class _Run:
             look = next(looks, None)
             pause = look * self.settings.look_again if look is not None else None
             if pause is None or self.clock.now() + pause >= self.state.deadline:
-                raise _Failure(
+                raise Failure(
                     f"A {kind.title} named {name} exists but List does not show it; choose another name or omit it"
                 )
             if self.clock.now() + pause >= self.handoff_at:
@@ -466,12 +320,12 @@ class _Run:
             arn = self.exports.find_by_name(kind, name, None)
         found = self.exports.describe(kind, arn)
         if found is None:
-            raise _Failure(f"A {kind.title} named {name} exists but could not be described; choose another name")
+            raise Failure(f"A {kind.title} named {name} exists but could not be described; choose another name")
         differences = spec.differences(found)
         if found["Status"] in DELETING:
             differences.append("Status " + found["Status"])
         if differences:
-            raise _Failure(
+            raise Failure(
                 f"A {kind.title} named {name} already exists with different settings "
                 f"({', '.join(differences)}); choose another name or omit it"
             )
@@ -492,7 +346,7 @@ class _Run:
     def current_export(self) -> tuple[ExportKind, str]:
         state = self.state
         if state.kind is None or state.arn is None:  # pragma: no cover - the steps set both first
-            raise _Failure("internal error: no export to wait for")
+            raise Failure("internal error: no export to wait for")
         return KINDS_BY_KEY[state.kind], state.arn
 
     def keeps_name(self, spec: ExportSpec, current_name: str) -> bool:

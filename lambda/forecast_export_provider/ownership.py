@@ -14,9 +14,10 @@ from collections.abc import Iterable
 
 from .constants import SERVICE_TIMEOUT_MARGIN_SECONDS, TOTAL_WAIT_SECONDS
 from .kinds import KINDS_BY_KEY, kind_of_arn
-from .lifecycle import Outcome, Request, Status, WaitState
 from .naming import is_generated_for, stack_name_of
+from .resource import Outcome, Request, Status
 from .validation import service_timeout
+from .wait_state import WaitState
 
 FIRST_ARRIVAL_SLACK_SECONDS = 3600.0
 """How long before now a continuation's request may have first arrived: Lambda discards an

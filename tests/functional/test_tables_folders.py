@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from forecast_export_provider.tables import FAILED, SUCCESS, TableRequest, TableResource
+from forecast_export_provider.tables import FAILED, SUCCESS, TableResource
 from tests.functional.test_tables_exports import (
     ACCOUNT,
     BACKTEST_ACCURACY_METRICS,
@@ -29,6 +29,7 @@ from tests.functional.test_tables_exports import (
     started_world,
 )
 from tests.functional.test_tables_lifecycle import properties
+from tests.properties import table_request
 
 SHARED = f"s3://{BUCKET}/exports/shared/"
 NOT_DEFINED = "not defined"
@@ -70,7 +71,7 @@ def test_a_shared_folder_with_a_neighbour_an_earlier_run_and_folder_markers_read
     world.s3.put_object(Bucket=BUCKET, Key="exports/shared/", Body=b"")
     world.s3.put_object(Bucket=BUCKET, Key=f"athena/tables/{DATABASE}/daily/", Body=b"")
 
-    outcome = resource(world).create(TableRequest(properties(export_arn)))
+    outcome = resource(world).create(table_request(properties(export_arn)))
 
     assert outcome.status == SUCCESS, outcome.reason
     rows = query_as_declared(world.s3, world.glue, DATABASE, "daily", tmp_path)
@@ -82,7 +83,7 @@ def test_an_export_without_a_data_file_of_its_own_fails_even_beside_other_files(
     world.make_export("forecast_export", "sales_v2", path=SHARED)
     export_arn = world.make_export("forecast_export", "sales", path=SHARED, parts=0)
 
-    outcome = resource(world).create(TableRequest(properties(export_arn)))
+    outcome = resource(world).create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert f"sales has no data files under {SHARED}" in outcome.reason
@@ -105,7 +106,7 @@ def test_a_metric_forecast_could_not_compute_reads_as_null_in_a_numeric_column(
     data = _metrics_with_not_defined(written)
     export_arn = world.make_export("forecast_export", "metrics", file_format=file_format, datasets={None: data})
 
-    outcome = resource(world).create(TableRequest(properties(export_arn)))
+    outcome = resource(world).create(table_request(properties(export_arn)))
 
     assert outcome.status == SUCCESS, outcome.reason
     columns = world.glue.get_table(DatabaseName=DATABASE, Name="daily")["Table"]["StorageDescriptor"]["Columns"]
@@ -159,7 +160,7 @@ def test_dimension_values_with_a_double_quote_or_a_backslash_read_back_as_writte
     written = [r'12" pizza', "C:\\stores\\", 'say "hi"\\']
     rows = tuple((value, "north", *FORECAST.rows[0][2:]) for value in written)
     export_arn = world.make_export("forecast_export", "pizza", datasets={None: Dataset(FORECAST.columns, rows)})
-    assert resource(world).create(TableRequest(properties(export_arn))).status == SUCCESS
+    assert resource(world).create(table_request(properties(export_arn))).status == SUCCESS
     table = world.glue.get_table(DatabaseName=DATABASE, Name="daily")["Table"]
     serde = table["StorageDescriptor"]["SerdeInfo"]["Parameters"]
     part = next(key for key in world.objects("exports/pizza/") if key.endswith("_part0.csv"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from forecast_export_provider.tables import FAILED, SUCCESS, TableRequest, TableResource
+from forecast_export_provider.tables import FAILED, SUCCESS, TableResource
 from tests.functional.test_tables_exports import (
     ACCOUNT,
     BACKTEST_ACCURACY_METRICS,
@@ -21,6 +21,7 @@ from tests.functional.test_tables_exports import (
     run_stamp,
     started_world,
 )
+from tests.properties import table_request
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def glue_tables(world: World) -> dict[str, dict[str, Any]]:
 def test_create_answers_the_table_arn_and_its_attributes(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == SUCCESS, outcome.reason
     assert outcome.physical_id == table_arn("daily")
@@ -86,7 +87,7 @@ def test_create_answers_the_table_arn_and_its_attributes(world: World, tables: T
 def test_column_names_are_athena_safe_with_the_original_in_the_comment(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "metrics", datasets={None: BACKTEST_ACCURACY_METRICS})
 
-    assert tables.create(TableRequest(properties(export_arn))).status == SUCCESS
+    assert tables.create(table_request(properties(export_arn))).status == SUCCESS
 
     columns = glue_tables(world)["daily"]["StorageDescriptor"]["Columns"]
     by_comment = {column["Comment"]: (column["Name"], column["Type"]) for column in columns}
@@ -97,9 +98,9 @@ def test_column_names_are_athena_safe_with_the_original_in_the_comment(world: Wo
 
 def test_a_repeated_create_adopts_the_table_it_made(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    first = tables.create(TableRequest(properties(export_arn)))
+    first = tables.create(table_request(properties(export_arn)))
 
-    again = tables.create(TableRequest(properties(export_arn)))
+    again = tables.create(table_request(properties(export_arn)))
 
     assert again.status == SUCCESS, again.reason
     assert again.physical_id == first.physical_id
@@ -111,24 +112,24 @@ def test_a_table_of_that_name_made_by_someone_else_is_left_alone(world: World, t
     theirs = {"Name": "daily", "StorageDescriptor": {"Columns": [], "Location": f"s3://{BUCKET}/theirs/"}}
     world.glue.create_table(DatabaseName=DATABASE, TableInput=theirs)
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert "daily" in outcome.reason and "already exists" in outcome.reason
     assert outcome.physical_id != table_arn("daily")
     assert glue_tables(world)["daily"]["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/theirs/"
-    assert tables.delete(TableRequest(properties(export_arn), physical_id=outcome.physical_id)).status == SUCCESS
+    assert tables.delete(table_request(properties(export_arn), physical_id=outcome.physical_id)).status == SUCCESS
     assert "daily" in glue_tables(world)
 
 
 def test_a_new_export_updates_the_table_in_place(world: World, tables: TableResource) -> None:
     old_export = world.make_export("forecast_export", "daily_export")
-    created = tables.create(TableRequest(properties(old_export)))
+    created = tables.create(table_request(properties(old_export)))
     wider = Dataset((*FORECAST.columns, ("p99", FORECAST.columns[3][1])), tuple((*row, 9.9) for row in FORECAST.rows))
     new_export = world.make_export("forecast_export", "daily_export_v2", datasets={None: wider})
 
     updated = tables.update(
-        TableRequest(properties(new_export), old_properties=properties(old_export), physical_id=created.physical_id)
+        table_request(properties(new_export), old_properties=properties(old_export), physical_id=created.physical_id)
     )
 
     assert updated.status == SUCCESS, updated.reason
@@ -142,14 +143,14 @@ def test_a_new_table_name_makes_a_new_table_and_deleting_the_old_one_spares_it(
     world: World, tables: TableResource
 ) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    created = tables.create(TableRequest(properties(export_arn)))
+    created = tables.create(table_request(properties(export_arn)))
 
     renamed = tables.update(
-        TableRequest(
+        table_request(
             properties(export_arn, "renamed"), old_properties=properties(export_arn), physical_id=created.physical_id
         )
     )
-    deleted = tables.delete(TableRequest(properties(export_arn), physical_id=created.physical_id))
+    deleted = tables.delete(table_request(properties(export_arn), physical_id=created.physical_id))
 
     assert renamed.status == SUCCESS, renamed.reason
     assert renamed.physical_id == table_arn("renamed")
@@ -160,19 +161,19 @@ def test_a_new_table_name_makes_a_new_table_and_deleting_the_old_one_spares_it(
 
 def test_the_rollback_of_a_rename_adopts_the_first_table_again(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    first = tables.create(TableRequest(properties(export_arn)))
+    first = tables.create(table_request(properties(export_arn)))
     renamed = tables.update(
-        TableRequest(
+        table_request(
             properties(export_arn, "renamed"), old_properties=properties(export_arn), physical_id=first.physical_id
         )
     )
 
     rolled_back = tables.update(
-        TableRequest(
+        table_request(
             properties(export_arn), old_properties=properties(export_arn, "renamed"), physical_id=renamed.physical_id
         )
     )
-    cleaned_up = tables.delete(TableRequest(properties(export_arn, "renamed"), physical_id=renamed.physical_id))
+    cleaned_up = tables.delete(table_request(properties(export_arn, "renamed"), physical_id=renamed.physical_id))
 
     assert (rolled_back.status, rolled_back.physical_id) == (SUCCESS, first.physical_id)
     assert cleaned_up.status == SUCCESS
@@ -182,11 +183,11 @@ def test_the_rollback_of_a_rename_adopts_the_first_table_again(world: World, tab
 
 def test_a_table_deleted_out_of_band_is_made_again_by_an_update(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    created = tables.create(TableRequest(properties(export_arn)))
+    created = tables.create(table_request(properties(export_arn)))
     world.glue.delete_table(DatabaseName=DATABASE, Name="daily")
 
     outcome = tables.update(
-        TableRequest(properties(export_arn), old_properties=properties(export_arn), physical_id=created.physical_id)
+        table_request(properties(export_arn), old_properties=properties(export_arn), physical_id=created.physical_id)
     )
 
     assert (outcome.status, outcome.physical_id) == (SUCCESS, created.physical_id)
@@ -197,11 +198,11 @@ def test_a_new_table_name_with_the_same_manifest_location_fails_and_names_it(
     world: World, tables: TableResource
 ) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    created = tables.create(TableRequest(properties(export_arn)))
+    created = tables.create(table_request(properties(export_arn)))
     same_place = properties(export_arn, "renamed", ManifestLocation=properties(export_arn)["ManifestLocation"])
 
     outcome = tables.update(
-        TableRequest(same_place, old_properties=properties(export_arn), physical_id=created.physical_id)
+        table_request(same_place, old_properties=properties(export_arn), physical_id=created.physical_id)
     )
 
     assert outcome.status == FAILED
@@ -211,11 +212,11 @@ def test_a_new_table_name_with_the_same_manifest_location_fails_and_names_it(
 
 def test_delete_removes_the_table_and_its_manifest_and_leaves_the_data(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
-    created = tables.create(TableRequest(properties(export_arn)))
+    created = tables.create(table_request(properties(export_arn)))
     data_before = world.objects("exports/")
 
-    deleted = tables.delete(TableRequest(properties(export_arn), physical_id=created.physical_id))
-    again = tables.delete(TableRequest(properties(export_arn), physical_id=created.physical_id))
+    deleted = tables.delete(table_request(properties(export_arn), physical_id=created.physical_id))
+    again = tables.delete(table_request(properties(export_arn), physical_id=created.physical_id))
 
     assert (deleted.status, again.status) == (SUCCESS, SUCCESS)
     assert glue_tables(world) == {}
@@ -227,7 +228,7 @@ def test_an_export_that_is_not_active_fails_with_its_status(world: World, tables
     world.standin.duration = 3600
     export_arn = world.make_export("forecast_export", "slow_export")
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert "slow_export is CREATE_" in outcome.reason
@@ -237,7 +238,7 @@ def test_an_export_that_is_not_active_fails_with_its_status(world: World, tables
 def test_an_export_that_does_not_exist_fails_naming_the_arn(world: World, tables: TableResource) -> None:
     missing = f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast-export-job/demand/nothing_here"
 
-    outcome = tables.create(TableRequest(properties(missing)))
+    outcome = tables.create(table_request(properties(missing)))
 
     assert outcome.status == FAILED
     assert "ExportArn" in outcome.reason and "nothing_here" in outcome.reason
@@ -246,7 +247,7 @@ def test_an_export_that_does_not_exist_fails_naming_the_arn(world: World, tables
 def test_an_export_without_data_files_fails_naming_the_folder(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "empty_export", parts=0)
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert f"no data files under s3://{BUCKET}/exports/empty_export/" in outcome.reason
@@ -258,7 +259,7 @@ def test_parquet_files_with_different_schemas_fail_clearly(world: World, tables:
     key = next(key for key in world.objects("exports/mixed/") if key.endswith("_part1"))
     world.s3.put_object(Bucket=BUCKET, Key=key, Body=parquet_bytes(other, other.rows))
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert outcome.reason.startswith("PARQUET files differ in columns")
@@ -270,7 +271,7 @@ def test_a_manifest_location_that_holds_other_objects_fails(world: World, tables
     export_arn = world.make_export("forecast_export", "daily_export")
     world.s3.put_object(Bucket=BUCKET, Key=f"athena/tables/{DATABASE}/daily/notes.txt", Body=b"x")
 
-    outcome = tables.create(TableRequest(properties(export_arn)))
+    outcome = tables.create(table_request(properties(export_arn)))
 
     assert outcome.status == FAILED
     assert "ManifestLocation" in outcome.reason and "notes.txt" in outcome.reason
@@ -279,7 +280,7 @@ def test_a_manifest_location_that_holds_other_objects_fails(world: World, tables
 def test_a_missing_database_fails_naming_it(world: World, tables: TableResource) -> None:
     export_arn = world.make_export("forecast_export", "daily_export")
 
-    outcome = tables.create(TableRequest(properties(export_arn, DatabaseName="nowhere")))
+    outcome = tables.create(table_request(properties(export_arn, DatabaseName="nowhere")))
 
     assert outcome.status == FAILED
     assert outcome.reason.startswith("DatabaseName nowhere")
@@ -294,7 +295,7 @@ def test_other_exports_in_the_same_folder_are_left_out(world: World, tables: Tab
     earlier = run_stamp(created, seconds_later=-3600)
     world.put_parts("exports/shared/", "sales", FORECAST, "CSV", 2, earlier)
 
-    assert tables.create(TableRequest(properties(sales))).status == SUCCESS
+    assert tables.create(table_request(properties(sales))).status == SUCCESS
 
     listed = [line.rsplit("/", 1)[-1] for line in manifest(world, "daily")]
     assert len(listed) == 2

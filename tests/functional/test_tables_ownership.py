@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from forecast_export_provider.tables import FAILED, SUCCESS, TableRequest, TableResource
+from forecast_export_provider.resource import Request
+from forecast_export_provider.tables import FAILED, SUCCESS, TableResource
 from tests.functional.test_tables_exports import ACCOUNT, BUCKET, DATABASE, REGION, World, started_world
 from tests.functional.test_tables_lifecycle import glue_tables, manifest, properties, table_arn
+from tests.properties import table_request
 
 STACK = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/analytics/0a1b2c3d-0000-4000-8000-000000000001"
 OTHER_STACK = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/reporting/0a1b2c3d-0000-4000-8000-000000000002"
@@ -35,8 +37,8 @@ def resource(world: World, *, glue: Any = None, s3: Any = None) -> TableResource
     )
 
 
-def request(export_arn: str, logical_id: str = "DailyTable", *, stack: str = STACK, **fields: Any) -> TableRequest:
-    return TableRequest(properties(export_arn), stack_id=stack, logical_id=logical_id, **fields)
+def request(export_arn: str, logical_id: str = "DailyTable", *, stack: str = STACK, **fields: Any) -> Request:
+    return table_request(properties(export_arn), stack_id=stack, logical_id=logical_id, **fields)
 
 
 def mark_of(world: World, table: str = "daily") -> tuple[str | None, str | None, str | None]:

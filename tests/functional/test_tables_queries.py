@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from moto.s3.models import s3_backends
 
-from forecast_export_provider.tables import SUCCESS, TableRequest, TableResource
+from forecast_export_provider.tables import SUCCESS, TableResource
 from tests.functional.test_tables_exports import (
     ACCOUNT,
     BACKTEST_ACCURACY_METRICS,
@@ -25,6 +25,7 @@ from tests.functional.test_tables_exports import (
     same_rows,
     started_world,
 )
+from tests.properties import table_request
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_the_table_returns_exactly_the_rows_written(
     export_arn = world.make_export(kind, f"{kind}_{file_format.lower()}", file_format=file_format)
     table = f"{kind}_{(dataset or 'data').replace('-', '_')}_{file_format.lower()}"
 
-    outcome = resource(world).create(TableRequest(table_properties(export_arn, table, dataset)))
+    outcome = resource(world).create(table_request(table_properties(export_arn, table, dataset)))
 
     assert outcome.status == SUCCESS, outcome.reason
     data = DATASETS[(kind, dataset)]
@@ -108,7 +109,7 @@ def test_a_table_that_athena_would_read_wrongly_fails_the_check(
     # Accuracy metrics: their names change (wQL[0.1] -> wql_0_1), so reading by name finds nothing.
     data = BACKTEST_ACCURACY_METRICS
     export_arn = world.make_export("forecast_export", "wrong_table", file_format=file_format, datasets={None: data})
-    assert resource(world).create(TableRequest(table_properties(export_arn, "wrong"))).status == SUCCESS
+    assert resource(world).create(table_request(table_properties(export_arn, "wrong"))).status == SUCCESS
     expected = expected_rows(data, file_format)
     assert same_rows(query_as_declared(world.s3, world.glue, DATABASE, "wrong", tmp_path), expected)
 
@@ -139,7 +140,7 @@ def test_a_table_over_1000_part_files_is_ready_soon_after_active(world: World) -
         backend.put_object(BUCKET, f"{head}_part{index + 1000}{extension}", body)
 
     started = time.perf_counter()
-    outcome = resource(world).create(TableRequest(table_properties(export_arn, f"large_{file_format.lower()}")))
+    outcome = resource(world).create(table_request(table_properties(export_arn, f"large_{file_format.lower()}")))
     elapsed = time.perf_counter() - started
 
     assert outcome.status == SUCCESS, outcome.reason

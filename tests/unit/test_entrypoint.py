@@ -6,6 +6,8 @@ from types import ModuleType
 
 import pytest
 
+from forecast_export_provider.handoff import handoff_time
+
 
 @pytest.fixture
 def entrypoint(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
@@ -49,14 +51,14 @@ def test_source_arn_is_dropped_only_when_the_response_would_be_too_long(entrypoi
 def test_handoff_keeps_room_for_the_slowest_calls_and_the_hand_over(entrypoint: ModuleType) -> None:
     slowest_call = entrypoint.FORECAST_CONNECT_TIMEOUT + entrypoint.FORECAST_READ_TIMEOUT
     invoke_call = entrypoint.INVOKE_CONNECT_TIMEOUT + entrypoint.INVOKE_READ_TIMEOUT
-    reserve = 1000.0 + 900 - entrypoint.handoff_time(1000.0, 900)
+    reserve = 1000.0 + 900 - handoff_time(1000.0, 900)
     assert reserve >= 2 * slowest_call + invoke_call + 0.5, "two Forecast calls and the Invoke end before the guard"
     assert reserve <= 60, "a long invocation should wait most of its time"
 
 
 def test_handoff_always_precedes_crhelpers_timeout_guard_and_never_lies_in_the_past(entrypoint: ModuleType) -> None:
     for remaining in (1.0, 3.0, 8.0, 60.0, 900.0):
-        handoff = entrypoint.handoff_time(1000.0, remaining)
+        handoff = handoff_time(1000.0, remaining)
         assert handoff > 1000.0, "a hand-over time in the past would hand over before doing anything"
         if remaining >= 3.0:
             assert 1000.0 + remaining - handoff >= 2.0, "crhelper answers FAILED 0.5 s before the end"

@@ -13,16 +13,9 @@ from typing import Any
 import pytest
 
 from forecast_export_provider.forecast import Backoff, ForecastExports
-from forecast_export_provider.lifecycle import (
-    Lifecycle,
-    Outcome,
-    Request,
-    Status,
-    Step,
-    WaitSettings,
-    WaitState,
-    failure_physical_id,
-)
+from forecast_export_provider.lifecycle import Lifecycle, failure_physical_id
+from forecast_export_provider.resource import Outcome, Request, Status
+from forecast_export_provider.wait_state import Step, WaitSettings, WaitState
 from tests.properties import RESOURCE_TYPES, valid_properties
 from tests.standins.memory_forecast import ManualClock, MemoryForecast
 

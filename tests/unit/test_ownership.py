@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecast_export_provider.lifecycle import Request, Status, Step, WaitState
 from forecast_export_provider.naming import generated_name
 from forecast_export_provider.ownership import bounded, origin_problem, owns, refusal
+from forecast_export_provider.resource import Request, Status
+from forecast_export_provider.wait_state import Step, WaitState
 from tests.properties import valid_properties
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:provider"

@@ -11,8 +11,10 @@ import pytest
 
 from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.kinds import FORECAST_EXPORT
-from forecast_export_provider.lifecycle import Lifecycle, Outcome, Request, Status, Step, WaitSettings, WaitState
+from forecast_export_provider.lifecycle import Lifecycle
 from forecast_export_provider.queueing import QUOTA, JobSeen, QueueSettings, next_attempt_delay, predicted_free_slot
+from forecast_export_provider.resource import Outcome, Request, Status
+from forecast_export_provider.wait_state import Step, WaitSettings, WaitState
 from tests.properties import valid_properties
 from tests.standins.memory_forecast import ManualClock, MemoryForecast, MemoryJob
 from tests.standins.virtual_time import Conductor

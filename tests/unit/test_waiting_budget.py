@@ -83,7 +83,7 @@ def test_a_delete_is_answered_soon_after_the_export_is_gone(bench: Bench, in_pro
 
 
 def test_a_stuck_job_is_reported_failed_within_the_total_wait(bench: Bench) -> None:
-    from forecast_export_provider.lifecycle import WaitSettings
+    from forecast_export_provider.wait_state import WaitSettings
 
     total_wait = WaitSettings.from_env(bench.settings.environment).total_wait
     result = simulate_create(bench, PROVIDER, math.inf)

@@ -1,4 +1,4 @@
-"""One AWS call of the table resource: errors become a :class:`TableFailure` carrying AWS's message."""
+"""One AWS call of the table resource: errors become a :class:`Failure` carrying AWS's message."""
 
 from __future__ import annotations
 
@@ -9,19 +9,12 @@ from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..resource import Failure
+
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=15, retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16
 )
 """The configuration the entrypoint should give the glue, s3 and forecast clients it passes in."""
-
-
-class TableFailure(Exception):
-    """A table request fails with ``reason``; ``touched`` says whether anything may have been written."""
-
-    def __init__(self, reason: str, *, touched: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.touched = touched
 
 
 def call(
@@ -37,13 +30,13 @@ def call(
             return None
         bucket = params.get("Bucket")
         if code in ("AccessDenied", "403") and "ExpectedBucketOwner" in params:
-            raise TableFailure(
+            raise Failure(
                 f"{operation} on bucket {bucket} failed: {code}: {message} (the bucket must belong to account "
                 f"{params['ExpectedBucketOwner']}, the provider's)"
             ) from None
-        raise TableFailure(f"{operation} failed: {code}: {message}") from None
+        raise Failure(f"{operation} failed: {code}: {message}") from None
     except BotoCoreError as error:
-        raise TableFailure(f"{operation} failed: {error}") from None
+        raise Failure(f"{operation} failed: {error}") from None
 
 
 def error_of(error: ClientError) -> tuple[str, str]:

@@ -11,8 +11,9 @@ from typing import IO, Any, cast
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..resource import Failure
 from ..schema import Column, SchemaError, csv_columns, csv_header, parquet_columns, parquet_fields
-from .aws_calls import OwnedBuckets, TableFailure, error_of
+from .aws_calls import OwnedBuckets, error_of
 from .export_files import DataFile, run_files
 from .properties import TableSpec
 from .s3_ranged import RangedObject
@@ -46,7 +47,7 @@ class ExportReader:
         description = self._describe(spec)
         status = description.get("Status")
         if status != "ACTIVE":
-            raise TableFailure(f"ExportArn: {kind.title} {name} is {status}; a table needs an ACTIVE export")
+            raise Failure(f"ExportArn: {kind.title} {name} is {status}; a table needs an ACTIVE export")
         path = description["Destination"]["S3Config"]["Path"]
         export_format = (description.get("Format") or "CSV").upper()
         bucket, _, prefix = path[len("s3://") :].partition("/")
@@ -56,7 +57,7 @@ class ExportReader:
             prefix += spec.dataset + "/"
         location = f"s3://{bucket}/{prefix}"
         if spec.location.startswith(location) or location.startswith(spec.location):
-            raise TableFailure(
+            raise Failure(
                 f"ManifestLocation {spec.location} overlaps the export's data at {location}; use a separate prefix"
             )
         files = run_files(
@@ -68,7 +69,7 @@ class ExportReader:
             created=description["CreationTime"],
         )
         if not files:
-            raise TableFailure(
+            raise Failure(
                 f"{kind.title} {name} has no data files under {location} "
                 f"(none named {name}_<timestamp>_part<N> written since the export's creation)"
             )
@@ -86,10 +87,10 @@ class ExportReader:
         except ClientError as error:
             code, message = error_of(error)
             if code == "ResourceNotFoundException":
-                raise TableFailure(f"ExportArn {spec.export_arn}: no such {kind.title}") from None
-            raise TableFailure(f"{operation} failed: {code}: {message}") from None
+                raise Failure(f"ExportArn {spec.export_arn}: no such {kind.title}") from None
+            raise Failure(f"{operation} failed: {code}: {message}") from None
         except BotoCoreError as error:
-            raise TableFailure(f"{operation} failed: {error}") from None
+            raise Failure(f"{operation} failed: {error}") from None
 
     def _columns(self, export_format: str, files: Sequence[DataFile]) -> list[Column]:
         reader = self._csv_schema if export_format == "CSV" else self._parquet_schema
@@ -98,7 +99,7 @@ class ExportReader:
         first_file, first = files[0], schemas[0]
         for file, schema in zip(files, schemas, strict=True):
             if schema != first:
-                raise TableFailure(
+                raise Failure(
                     f"{export_format} files differ in columns: {tail(first_file.key)} has {_brief(first)} "
                     f"but {tail(file.key)} has {_brief(schema)}"
                 )
@@ -111,16 +112,16 @@ class ExportReader:
         try:
             return tuple(csv_header(head))
         except SchemaError as error:
-            raise TableFailure(f"CSV file {file.uri} {error}") from None
+            raise Failure(f"CSV file {file.uri} {error}") from None
 
     def _parquet_schema(self, file: DataFile) -> tuple[Any, ...]:
         fetch = partial(self.s3.get_range, file.bucket, file.key)
         try:
             return tuple(parquet_fields(cast("IO[bytes]", RangedObject(fetch, file.size))))
         except SchemaError as error:
-            raise TableFailure(f"Parquet file {tail(file.key)} {error}") from None
+            raise Failure(f"Parquet file {tail(file.key)} {error}") from None
         except ImportError:
-            raise TableFailure(
+            raise Failure(
                 "Parquet tables need the provider's Parquet reader layer: synthesize with forecast-export-cdk[parquet]"
             ) from None
 

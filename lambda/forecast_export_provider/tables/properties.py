@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..kinds import PREDICTOR_BACKTEST_EXPORT, SOURCE_PROPERTIES, ExportKind, kind_of_arn
+from ..kinds import PREDICTOR_BACKTEST_EXPORT, ExportKind, kind_of_arn
 from ..validation import S3_BUCKET, InvalidProperties, Problem, show
 
 RESOURCE_TYPE = "Custom::ForecastExportTable"
@@ -28,15 +28,6 @@ _KNOWN = frozenset(
         "CatalogId",
     }
 )
-
-
-def is_table_request(properties: Mapping[str, Any]) -> bool:
-    """True for ``Custom::ForecastExportTable`` properties: TableName and ExportArn, no export source."""
-    return (
-        "TableName" in properties
-        and "ExportArn" in properties
-        and not any(key in properties for key in SOURCE_PROPERTIES)
-    )
 
 
 def find_table_problems(

@@ -11,20 +11,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..resource import Failure, Invocation, Outcome, Request, Status
 from ..schema import CSV_ESCAPE, CSV_QUOTE, CSV_SEPARATOR
 from ..validation import InvalidProperties, shorten
-from .aws_calls import OwnedBuckets, TableFailure, call, error_of
+from .aws_calls import OwnedBuckets, call, error_of
 from .export_data import ExportData, ExportReader, tail
 from .ownership import EARLIER_MARK, Mark, Owner, Relation, relation, with_mark
 from .properties import MANIFEST_NAME, TableSpec, parse_table, split_s3
 
-SUCCESS = "SUCCESS"
-FAILED = "FAILED"
+SUCCESS = Status.SUCCESS
+FAILED = Status.FAILED
 
 SYMLINK_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
 TEXT_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
@@ -35,41 +35,6 @@ PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutpu
 _TABLE_ARN = re.compile(r"arn:(aws[a-z-]*):glue:([a-z0-9-]+):(\d{12}):table/([a-z0-9_]{1,255})/([a-z0-9_]{1,255})")
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TableRequest:
-    """What a table request carries: desired and previous (Update) properties, the physical id, and who asks."""
-
-    properties: Mapping[str, Any]
-    old_properties: Mapping[str, Any] = field(default_factory=dict)
-    physical_id: str | None = None
-    stack_id: str = ""
-    logical_id: str = ""
-
-    @classmethod
-    def from_event(cls, event: Mapping[str, Any]) -> TableRequest:
-        return cls(
-            properties=event.get("ResourceProperties") or {},
-            old_properties=event.get("OldResourceProperties") or {},
-            physical_id=event.get("PhysicalResourceId"),
-            stack_id=str(event.get("StackId") or ""),
-            logical_id=str(event.get("LogicalResourceId") or ""),
-        )
-
-    @property
-    def owner(self) -> Owner:
-        return Owner(self.stack_id, self.logical_id)
-
-
-@dataclass(frozen=True)
-class TableOutcome:
-    """SUCCESS with the physical id and ``Fn::GetAtt`` data, or FAILED with a Reason under 256 characters."""
-
-    status: str
-    physical_id: str
-    data: dict[str, str] = field(default_factory=dict)
-    reason: str = ""
 
 
 class TableResource:
@@ -83,22 +48,27 @@ class TableResource:
         self.partition = partition
         self.region = region
 
+    def run(self, request: Request, state: Mapping[str, Any] | None, invocation: Invocation) -> Outcome:
+        """Create, update or delete the table: quick, so settled in one invocation (``state`` is always None)."""
+        actions = {"Create": self.create, "Update": self.update, "Delete": self.delete}
+        return actions[request.request_type](request)
+
     # Lifecycle
 
-    def create(self, request: TableRequest) -> TableOutcome:
+    def create(self, request: Request) -> Outcome:
         """Make the table, or adopt the one that this stack made for it (a repeated delivery, a moved resource)."""
         try:
             spec = self._parse(request.properties)
-        except (InvalidProperties, TableFailure) as error:
+        except (InvalidProperties, Failure) as error:
             return self._failed(str(error), _not_created(request.properties))
         try:
-            return self._create_or_adopt(spec, request.owner)
-        except TableFailure as failure:
+            return self._create_or_adopt(spec, _owner(request))
+        except Failure as failure:
             # Something may have been written: the table's ARN lets the rollback Delete look and remove it.
             physical_id = self.table_arn(spec) if failure.touched else _not_created(request.properties)
             return self._failed(failure.reason, physical_id)
 
-    def update(self, request: TableRequest) -> TableOutcome:
+    def update(self, request: Request) -> Outcome:
         """Update the table in place; a new DatabaseName, TableName or CatalogId makes a new table."""
         current = request.physical_id or ""
         try:
@@ -106,28 +76,28 @@ class TableResource:
             if self.table_arn(spec) != current:
                 old_location = request.old_properties.get("ManifestLocation")
                 if old_location == request.properties["ManifestLocation"] and _TABLE_ARN.fullmatch(current):
-                    raise TableFailure(
+                    raise Failure(
                         f"ManifestLocation {old_location} must change with DatabaseName/TableName/CatalogId: "
                         "the old table's Delete removes its manifest"
                     )
-                return self._create_or_adopt(spec, request.owner)
-            return self._update_in_place(spec, request.owner)
-        except (InvalidProperties, TableFailure) as error:
+                return self._create_or_adopt(spec, _owner(request))
+            return self._update_in_place(spec, _owner(request))
+        except (InvalidProperties, Failure) as error:
             return self._failed(str(error), current)
 
-    def delete(self, request: TableRequest) -> TableOutcome:
+    def delete(self, request: Request) -> Outcome:
         """Remove the table and its manifest while the mark names this resource; the export's data stays."""
         physical_id = request.physical_id or ""
         match = _TABLE_ARN.fullmatch(physical_id)
         if match is None:
-            return TableOutcome(SUCCESS, physical_id)
+            return Outcome(SUCCESS, physical_id)
         catalog_id, database, table = match.group(3), match.group(4), match.group(5)
-        owner = request.owner
+        owner = _owner(request)
         try:
             found = self._get_table(catalog_id, database, table)
             if found is None:
                 self._remove_manifest_left_by_a_failed_create(request, physical_id)
-                return TableOutcome(SUCCESS, physical_id)
+                return Outcome(SUCCESS, physical_id)
             mark = Mark.of(found)
             related = relation(found, owner)
             if mark is None or related is Relation.FOREIGN:
@@ -143,9 +113,9 @@ class TableResource:
                 logger.info("Handed table %s.%s back to %s", database, table, mark.previous)
             else:
                 self._remove(catalog_id, database, table, found)
-        except TableFailure as failure:
+        except Failure as failure:
             return self._failed(failure.reason, physical_id)
-        return TableOutcome(SUCCESS, physical_id)
+        return Outcome(SUCCESS, physical_id)
 
     def table_arn(self, spec: TableSpec) -> str:
         return f"arn:{self.partition}:glue:{self.region}:{spec.catalog_id}:table/{spec.database}/{spec.table}"
@@ -156,19 +126,19 @@ class TableResource:
         spec = parse_table(properties, self.account_id)
         account, region = spec.export_account_and_region
         if (account, region) != (self.account_id, self.region):
-            raise TableFailure(
+            raise Failure(
                 f"ExportArn {spec.export_arn} is in account {account}, region {region}; a table reads exports "
                 f"of the provider's own account {self.account_id} and region {self.region} only"
             )
         return spec
 
-    def _create_or_adopt(self, spec: TableSpec, owner: Owner) -> TableOutcome:
+    def _create_or_adopt(self, spec: TableSpec, owner: Owner) -> Outcome:
         self._require_database(spec)
         found = self._get_table(spec.catalog_id, spec.database, spec.table)
         related = relation(found, owner)
         if found is not None and not self._may_adopt(found, related, spec):
             where = found.get("StorageDescriptor", {}).get("Location") or "no location"
-            raise TableFailure(
+            raise Failure(
                 f"Glue table {spec.database}.{spec.table} already exists ({where}) and was not made by this "
                 f"stack for {spec.location}; choose another TableName"
             )
@@ -183,8 +153,8 @@ class TableResource:
         else:
             try:
                 self._update_table(spec.catalog_id, spec.database, table_input)
-            except TableFailure as failure:
-                raise TableFailure(failure.reason, touched=True) from None
+            except Failure as failure:
+                raise Failure(failure.reason, touched=True) from None
             self._remove_old_manifest(found, spec)
             logger.info("Adopted table %s.%s (%s)", spec.database, spec.table, related.value if related else "")
         return self._succeeded(spec, export)
@@ -216,22 +186,22 @@ class TableResource:
         try:
             self._glue("CreateTable", CatalogId=spec.catalog_id, DatabaseName=spec.database, TableInput=table_input)
             return
-        except TableFailure as failure:
+        except Failure as failure:
             error = failure
         try:
             found = self._get_table(spec.catalog_id, spec.database, spec.table)
-        except TableFailure:
-            raise TableFailure(error.reason, touched=True) from None
+        except Failure:
+            raise Failure(error.reason, touched=True) from None
         if relation(found, owner) is Relation.MINE:
             logger.info("CreateTable's answer was lost, but the table is there: %s", error.reason)
             return
         try:
             self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
-        except TableFailure:
-            raise TableFailure(error.reason, touched=True) from None
+        except Failure:
+            raise Failure(error.reason, touched=True) from None
         raise error
 
-    def _update_in_place(self, spec: TableSpec, owner: Owner) -> TableOutcome:
+    def _update_in_place(self, spec: TableSpec, owner: Owner) -> Outcome:
         self._require_database(spec)
         found = self._get_table(spec.catalog_id, spec.database, spec.table)
         if found is None:
@@ -239,11 +209,9 @@ class TableResource:
         related = relation(found, owner)
         mark = Mark.of(found)
         if mark is None or related is Relation.FOREIGN:
-            raise TableFailure(
-                f"Glue table {spec.database}.{spec.table} was replaced by a table this stack did not make"
-            )
+            raise Failure(f"Glue table {spec.database}.{spec.table} was replaced by a table this stack did not make")
         if related is Relation.SIBLING:
-            raise TableFailure(
+            raise Failure(
                 f"Glue table {spec.database}.{spec.table} belongs to {_logical_id(mark)} of this stack now; "
                 "give this resource another TableName or remove it"
             )
@@ -256,7 +224,7 @@ class TableResource:
         self._write_manifest(spec, export)
         try:
             self._update_table(spec.catalog_id, spec.database, table_input)
-        except TableFailure:
+        except Failure:
             if moved:
                 self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
             raise
@@ -273,7 +241,7 @@ class TableResource:
         )
         logger.info("Deleted table %s.%s", database, table)
 
-    def _remove_manifest_left_by_a_failed_create(self, request: TableRequest, physical_id: str) -> None:
+    def _remove_manifest_left_by_a_failed_create(self, request: Request, physical_id: str) -> None:
         """A Create that failed after writing its manifest answers the table's ARN; its table may not exist."""
         try:
             spec = parse_table(request.properties, self.account_id)
@@ -298,7 +266,7 @@ class TableResource:
             key = item["Key"]
             if key == spec.manifest_key or (key.endswith("/") and int(item.get("Size", 0)) == 0):
                 continue
-            raise TableFailure(
+            raise Failure(
                 f"ManifestLocation {spec.location} holds other objects ({tail(key)}); "
                 "give a prefix that holds only this table's manifest"
             )
@@ -340,7 +308,7 @@ class TableResource:
             },
         }
 
-    def _succeeded(self, spec: TableSpec, export: ExportData) -> TableOutcome:
+    def _succeeded(self, spec: TableSpec, export: ExportData) -> Outcome:
         arn = self.table_arn(spec)
         data = {
             "TableName": spec.table,
@@ -351,13 +319,13 @@ class TableResource:
             "Format": export.format,
             "ColumnCount": str(len(export.columns)),
         }
-        return TableOutcome(SUCCESS, arn, data)
+        return Outcome(SUCCESS, arn, data)
 
     @staticmethod
-    def _failed(reason: str, physical_id: str) -> TableOutcome:
+    def _failed(reason: str, physical_id: str) -> Outcome:
         short = shorten(reason)
         logger.info("Table request failed: %s", short)
-        return TableOutcome(FAILED, physical_id, reason=short)
+        return Outcome(FAILED, physical_id, reason=short)
 
     # AWS calls
 
@@ -367,12 +335,12 @@ class TableResource:
         except ClientError as error:
             code, message = error_of(error)
             if code == "EntityNotFoundException":
-                raise TableFailure(
+                raise Failure(
                     f"DatabaseName {spec.database}: no such Glue database in catalog {spec.catalog_id}"
                 ) from None
-            raise TableFailure(f"GetDatabase failed: {code}: {message}") from None
+            raise Failure(f"GetDatabase failed: {code}: {message}") from None
         except BotoCoreError as error:
-            raise TableFailure(f"GetDatabase failed: {error}") from None
+            raise Failure(f"GetDatabase failed: {error}") from None
 
     def _get_table(self, catalog_id: str, database: str, table: str) -> dict[str, Any] | None:
         response = self._glue(
@@ -404,3 +372,8 @@ def _not_created(properties: Mapping[str, Any]) -> str:
     if isinstance(database, str) and isinstance(table, str):
         return f"not-created:{database[:255]}.{table[:255]}"
     return "not-created"
+
+
+def _owner(request: Request) -> Owner:
+    """Who asks: the stack and the logical resource that a table's mark names."""
+    return Owner(request.stack_id, request.logical_id)

@@ -3,7 +3,7 @@
 crhelper (pinned to 2.0.12) keeps the CloudFormation protocol: the response PUT, the timeout
 guard that answers FAILED half a second before the invocation ends, and the routing of
 Create/Update/Delete and their ``poll_*`` continuations. This module changes three things, each
-by overriding one private method, and ``tests/unit/test_compat.py`` pins their shape:
+by overriding one private method, and ``tests/unit/test_continuation.py`` pins their shape:
 
 ``_polling_init``
     crhelper's one EventBridge step. Here: answer when the request is settled, otherwise hand the

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from crhelper import CfnResource
 
-from forecast_export_provider.compat import ContinuingResource, HandOver
+from forecast_export_provider.continuation import ContinuingResource, HandOver
 
 # crhelper's stubs declare no private members: read them through an untyped view of the class.
 UNTYPED_CRHELPER: Any = CfnResource
