@@ -59,13 +59,16 @@ TARGETS: dict[str, Target] = {
             "_Run.adoptable",
             "_Run.keeps_name",
             "_Run.count_from",
-            "_Run.wait_limit",
+            "_Run.failed",
+            "_Run.clean_up_then_fail",
+            "_Run.answer_then_clean_up",
+            "WaitState.clean_up_after_answer",
         ),
     ),
     # The table's file selection: which objects under the export's path the table reads.
     "tables": Target(
-        "forecast_export_provider/tables.py",
-        ("tests/unit/test_tables_validation.py",),
-        functions=("TableResource._data_files", "_is_data_file"),
+        "forecast_export_provider/tables/export_files.py",
+        ("tests/unit/test_tables_file_selection.py",),
+        functions=("run_files",),
     ),
 }
