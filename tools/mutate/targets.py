@@ -62,7 +62,6 @@ TARGETS: dict[str, Target] = {
             "_Run.failed",
             "_Run.clean_up_then_fail",
             "_Run.answer_then_clean_up",
-            "WaitState.clean_up_after_answer",
         ),
     ),
     # The table's file selection: which objects under the export's path the table reads.
