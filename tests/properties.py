@@ -126,7 +126,7 @@ BAD_INPUTS: tuple[BadInput, ...] = (
     BadInput("tag-key-bad-character", _tags([{"Key": "team#1", "Value": "v"}]), "Tags[0].Key"),
     BadInput("tag-without-value", _tags([{"Key": "team"}]), "Tags[0].Value"),
     BadInput("unknown-property", _set("Compression", "GZIP"), "Compression"),
-    # Issue 8 item 9 (contract 1: a value matches its rule exactly).
+    # Contract 1: a value matches its rule exactly (fault table: "a value with a trailing newline").
     BadInput(
         "source-with-trailing-newline",
         _set("ForecastArn", f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/demand\n"),

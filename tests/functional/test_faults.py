@@ -1,6 +1,6 @@
-"""Faults at the edges of time, limits and races (issue 8), through the real handler and crhelper.
+"""Faults at the edges of time, limits and races, through the real handler and crhelper.
 
-Each test names the item of issue 8 ("Never hang, never orphan") and the clause of
+Each test names its row of the fault table in ``docs/design.md`` and the clause of
 ``docs/contract.md`` it covers. The stand-ins' fault switches (see ``tests/standins``) make each
 fault happen on purpose; every test stays within seconds by scaling the handler's waits through the
 environment that the ``deploy`` fixture passes to the function.
@@ -78,7 +78,7 @@ def assert_no_wait_state(answer: dict[str, Any]) -> None:
 def test_a_create_whose_continuation_cannot_start_fails_with_the_jobs_arn(
     deploy: Callable[..., Deployment], invoke_error: str
 ) -> None:
-    """Issue 8 item 1; contract 3.1.5 and 4 (one answer).
+    """Fault table; contract 3.1.5 and 4 (one answer).
 
     The job outlives the invocation and Lambda refuses (403) or throttles (429, every attempt) the
     self-invocation: one FAILED answer whose PhysicalResourceId is the job's ARN, without the wait
@@ -103,7 +103,7 @@ def test_a_create_whose_continuation_cannot_start_fails_with_the_jobs_arn(
 
 
 def test_a_continuation_throttled_twice_is_retried_and_the_create_succeeds(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 1; contract 3.5 (throttling never fails a request on its own).
+    """Fault table; contract 3.5 (throttling never fails a request on its own).
 
     The first two self-invocations answer 429 TooManyRequestsException: the handler invokes again and
     the request succeeds, with one job and one answer.
@@ -140,7 +140,7 @@ def replace_while_invoke_is_refused(
 
 
 def test_a_replacement_whose_continuation_cannot_start_keeps_the_old_id(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 1 (on an Update); contract 3.1.5 and 3.2 (a rollback must never fail).
+    """Fault table; contract 3.1.5 and 3.2 (a rollback must never fail).
 
     The FAILED answer keeps the OLD PhysicalResourceId, so that CloudFormation's rollback Update goes
     to the old export and succeeds without creating anything.
@@ -157,7 +157,7 @@ def test_a_replacement_whose_continuation_cannot_start_keeps_the_old_id(deploy: 
 
 
 def test_a_replacement_whose_continuation_cannot_start_is_not_left_running(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 1 ("never orphan"); contract 3.2 (a failed replacement is deleted by the provider).
+    """Fault table; contract 3.2 (a failed replacement is deleted by the provider).
 
     CloudFormation sends no Delete for a failed Update's new resource, so the replacement that could
     not be waited for must at least be stopped (or deleted) before or right after the FAILED answer.
@@ -210,7 +210,7 @@ TAG_LIMIT_CASES = {
 def test_a_tags_only_update_at_the_fifty_tag_limit_happens_in_place(
     deploy: Callable[..., Deployment], old_tags: list[dict[str, str]], new_tags: list[dict[str, str]]
 ) -> None:
-    """Issue 8 item 2; contract 3.2 (only Tags differ: in place) and 3.5 (remove before adding).
+    """Fault table; contract 3.2 (only Tags differ: in place) and 3.5 (remove before adding).
 
     Forecast adds a TagResource's tags before anything is removed, so adding first would pass 50 on
     the way. The properties differ only in Tags; the update succeeds within seconds, in place.
@@ -234,7 +234,7 @@ def test_a_tags_only_update_at_the_fifty_tag_limit_happens_in_place(
 def test_too_many_tags_with_tags_added_out_of_band_fails_at_once_with_forecasts_message(
     deploy: Callable[..., Deployment],
 ) -> None:
-    """Issue 8 item 2; contract 3.5 (LimitExceededException from TagResource is never retried).
+    """Fault table; contract 3.5 (LimitExceededException from TagResource is never retried).
 
     45 tags added out of band plus 10 new ones cannot fit: FAILED within seconds, with Forecast's
     message, the same PhysicalResourceId, and a single refused TagResource.
@@ -262,7 +262,7 @@ def test_too_many_tags_with_tags_added_out_of_band_fails_at_once_with_forecasts_
 def test_a_create_limit_with_no_job_in_progress_fails_within_seconds(
     deploy: Callable[..., Deployment], quota: int
 ) -> None:
-    """Issue 8 item 3; contract 3.5 (a resource-count quota: FAILED within a minute, Forecast's message).
+    """Fault table; contract 3.5 (a resource-count quota: FAILED within a minute, Forecast's message).
 
     Forecast answers LimitExceededException while no job of the kind is in progress (quota 1: one
     ACTIVE export exists; quota 0: none): waiting cannot lift it, so the request fails at once.
@@ -289,7 +289,7 @@ def test_a_create_limit_with_no_job_in_progress_fails_within_seconds(
 
 
 def test_a_create_queues_while_three_jobs_of_its_kind_are_in_progress(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 3 (the other side); contract 3.5 (the concurrent-jobs quota: queue, take a freed slot).
+    """Fault table; contract 3.5 (the concurrent-jobs quota: queue, take a freed slot).
 
     Three jobs of the kind are in progress (the stand-in's cap): a fourth Create is refused with
     LimitExceededException, waits, and succeeds once a slot frees.
@@ -314,7 +314,7 @@ def test_a_create_queues_while_three_jobs_of_its_kind_are_in_progress(deploy: Ca
 
 
 def test_the_provider_answers_before_the_service_timeout_runs_out(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 4; contract 3.5 (FAILED at least 30 s before the request's ServiceTimeout).
+    """Fault table; contract 3.5 (FAILED at least 30 s before the request's ServiceTimeout).
 
     With "ServiceTimeout": "45" and a job that never finishes, the FAILED answer reaches
     CloudFormation at most 45 - 30 = 15 s after the request, and not before 45 - 40 = 5 s (the
@@ -343,7 +343,7 @@ def test_the_provider_answers_before_the_service_timeout_runs_out(deploy: Callab
 
 
 def test_a_retry_after_a_crash_does_not_restart_the_deadline(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 4; contract 3.5 (the total wait counts from the request's first arrival).
+    """Fault table; contract 3.5 (the total wait counts from the request's first arrival).
 
     TOTAL_WAIT_SECONDS is 5 and the first invocation is killed about 3 s after it started; Lambda
     retries the original Create event. The FAILED answer must come about 5 s after the first arrival
@@ -387,7 +387,7 @@ def test_a_change_of_service_timeout_alone_changes_nothing(deploy: Callable[...,
 
 
 def test_delete_succeeds_when_the_job_finishes_before_the_stop_arrives(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 5; contract 3.3 (a refused StopResource after the job finished is not a failure).
+    """Fault table; contract 3.3 (a refused StopResource after the job finished is not a failure).
 
     Describe shows the job in progress; it turns ACTIVE just before StopResource, which is refused
     with InvalidInputException ("not in a stoppable state"). The Delete describes again, deletes the
@@ -413,7 +413,7 @@ span seconds, as a List that lags Create by 2 s needs (the default, 1 s, spans 1
 
 
 def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 6; contract 3.1.4 (List can lag Create: look again with backoff).
+    """Fault table; contract 3.1.4 (List can lag Create: look again with backoff).
 
     The same Create is delivered twice; the second copy's Create finds the name taken while List does
     not show the job yet (List lags Create by 2 s). It must look again, adopt and succeed.
@@ -432,7 +432,7 @@ def test_a_repeated_create_adopts_the_job_although_list_lags_create(deploy: Call
 
 
 def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 6; contract 3.1.4 (a re-invocation after a crash adopts, List lagging or not)."""
+    """Fault table; contract 3.1.4 (a re-invocation after a crash adopts, List lagging or not)."""
     deployment = deploy(list_lag_seconds=2.0, environment=LOOKS_OVER_SECONDS)
 
     def crash_the_first_time(kind: str, arn: str) -> None:
@@ -450,7 +450,7 @@ def test_a_crash_right_after_create_adopts_the_job_although_list_lags_create(dep
 def test_a_repeated_explainability_create_adopts_under_the_other_reading_of_the_list_filter(
     deploy: Callable[..., Deployment],
 ) -> None:
-    """Issue 8 item 6; contract 3.1.4 (the meaning of a List filter can be in doubt: look again without it).
+    """Fault table; contract 3.1.4 (the meaning of a List filter can be in doubt: look again without it).
 
     Here ListExplainabilityExports' ResourceArn filter matches the export's own ARN, not the
     explainability's: the filtered List never shows the export, and adoption must still succeed.
@@ -472,7 +472,7 @@ def test_a_repeated_explainability_create_adopts_under_the_other_reading_of_the_
 def test_a_name_taken_by_an_export_that_list_never_shows_fails_after_looking_again(
     deploy: Callable[..., Deployment],
 ) -> None:
-    """Issue 8 item 6; contract 3.1.4 (look again with backoff and without the filter before FAILED).
+    """Fault table; contract 3.1.4 (look again with backoff and without the filter before FAILED).
 
     The name is taken by an export (with other settings) that List never shows. The answer is FAILED
     within bounded time, says the name exists, and its PhysicalResourceId is not that export's ARN;
@@ -512,7 +512,7 @@ def test_a_name_taken_by_an_export_that_list_never_shows_fails_after_looking_aga
 
 
 def test_slow_forecast_answers_never_push_the_hand_over_past_the_invocation(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 7; contract 3.5 (room for the slowest call plus the hand-over) and 4 (one answer).
+    """Fault table; contract 3.5 (room for the slowest call plus the hand-over) and 4 (one answer).
 
     Every Forecast call takes 0.5 s and the function has 4 s. A Create and then a Delete of a job
     still in progress (a Delete step makes two calls) each span several invocations: both succeed,
@@ -544,7 +544,7 @@ def test_slow_forecast_answers_never_push_the_hand_over_past_the_invocation(depl
 
 
 def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 8; contract 3.3.
+    """Fault table; contract 3.3.
 
     The physical id is a forecast export job's ARN while the properties are a what-if export's: the
     forecast export job is deleted.
@@ -562,7 +562,7 @@ def test_delete_takes_the_kind_from_the_export_arn_not_the_properties(deploy: Ca
 
 
 def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 9; contract 4 (the whole response under 4,096 bytes: drop from Data, never fail).
+    """Fault table; contract 4 (the whole response under 4,096 bytes: drop from Data, never fail).
 
     A Path whose key part is as long as it may be (925 bytes, of two-byte characters, each 6 bytes
     once JSON-escaped), 50 what-if sources, a 63-character name and a 255-character logical id
@@ -589,7 +589,7 @@ def test_the_largest_valid_answer_fits_cloudformations_limit(deploy: Callable[..
 
 
 def test_a_950_character_path_with_fifty_what_if_sources_fits(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 9; contract 4: a Path of 950 characters with 50 what-if ARNs still succeeds."""
+    """Fault table; contract 4: a Path of 950 characters with 50 what-if ARNs still succeeds."""
     what_if = "Custom::WhatIfForecastExport"
     deployment = deploy()
     sources = [
@@ -609,7 +609,7 @@ def test_a_950_character_path_with_fifty_what_if_sources_fits(deploy: Callable[.
 
 
 def test_each_invocation_waits_until_its_hand_over_point(deploy: Callable[..., Deployment]) -> None:
-    """Issue 8 item 10; contract 3.5 (at most 1 + ceil(job time / usable time) invocations).
+    """Fault table; contract 3.5 (at most 1 + ceil(job time / usable time) invocations).
 
     Function timeout T = 4.5 s; the hand-over reserve of such a short invocation is 2 s (the
     handler's minimum), so each invocation has u = 2.5 s of usable waiting time. The poll interval is

@@ -247,7 +247,8 @@ def test_a_tags_only_update_happens_in_place(deploy: Callable[..., Deployment]) 
 def test_a_tags_only_update_with_fifty_tags_of_maximum_length_happens_in_place(
     deploy: Callable[..., Deployment],
 ) -> None:
-    """Issue 8 item 2: only Tags differ, 50 keys of maximum length replaced by 50 others, in place."""
+    """Fault table ("a tags-only update at the 50-tag limit"): only Tags differ, 50 keys of maximum
+    length replaced by 50 others, in place."""
     deployment = deploy(environment={"TOTAL_WAIT_SECONDS": "8"})
     old = valid_properties(Tags=[{"Key": f"{i:02d}" + "o" * 126, "Value": "v" * 256} for i in range(50)])
     new = valid_properties(Tags=[{"Key": f"{i:02d}" + "n" * 126, "Value": "w" * 256} for i in range(50)])
