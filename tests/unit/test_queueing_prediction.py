@@ -71,12 +71,16 @@ def test_polling_spreads_over_half_to_one_and_a_half_poll_intervals() -> None:
     assert 4.0 <= min(delays) < 4.4 and 11.6 < max(delays) <= 12.0
 
 
-def test_attempts_after_a_predicted_slot_start_right_at_it_and_spread_over_one_poll() -> None:
+def test_attempts_after_a_predicted_slot_come_within_one_poll_of_it_the_longest_queued_first() -> None:
     jobs = [JobSeen(0.0, 300.0), *[JobSeen(1000.0, None)] * QUOTA]
     predicted_in = 1000.0 + 0.9 * 300.0 - 1100.0
-    delays = [next_attempt_delay(SETTINGS, jobs, 1100.0, random.Random(seed)) for seed in SEEDS]
-    assert predicted_in <= min(delays) < predicted_in + 0.4
-    assert predicted_in + SETTINGS.poll - 0.4 < max(delays) <= predicted_in + SETTINGS.poll
+
+    def delays(queued_since: float | None) -> list[float]:
+        return [next_attempt_delay(SETTINGS, jobs, 1100.0, random.Random(seed), queued_since) for seed in SEEDS]
+
+    just_queued, queued_long_ago = delays(None), delays(1100.0 - 900.0)
+    assert all(predicted_in <= delay <= predicted_in + SETTINGS.poll for delay in just_queued + queued_long_ago)
+    assert max(queued_long_ago) < min(just_queued)
 
 
 def test_a_slot_predicted_for_now_means_polling_not_an_immediate_attempt() -> None:

@@ -14,7 +14,9 @@ WHAT_IF = "Custom::WhatIfForecastExport"
 WHAT_IF_ARNS = SOURCES[WHAT_IF][1]
 FORECAST_ARN = "arn:aws:forecast:us-east-1:123456789012:forecast/demand"
 TOKEN = "${Token[TOKEN.12]}"
-NOT_WHAT_IF = "must be the ARN of a what-if-forecast (...:what-if-forecast/...)"
+NOT_WHAT_IF = (
+    "must be the ARN of a what-if-forecast, arn:<partition>:forecast:<region>:<account>:what-if-forecast/<name>"
+)
 
 
 def _s3(**changes: Any) -> dict[str, Any]:
@@ -69,7 +71,7 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]]]] = [
     ("format-xml", valid_properties(Format="XML"), [("Format", "'XML'", "is invalid: use CSV or PARQUET")]),
     ("source-of-another-type", valid_properties(ForecastArn="arn:aws:forecast:us-east-1:123456789012:predictor/p"),
      [("ForecastArn", "'arn:aws:forecast:us-east-1:123456789012:predictor/p'",
-       "must be the ARN of a forecast (...:forecast/...)")]),
+       "must be the ARN of a forecast, arn:<partition>:forecast:<region>:<account>:forecast/<name>")]),
     ("what-if-second-source-of-another-type",
      valid_properties(WHAT_IF, WhatIfForecastArns=[WHAT_IF_ARNS[0], FORECAST_ARN]),
      [("WhatIfForecastArns[1]", f"'{FORECAST_ARN}'", NOT_WHAT_IF)]),
@@ -82,10 +84,13 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, str]]]] = [
     ("what-if-non-strings-repeated", valid_properties(WHAT_IF, WhatIfForecastArns=[5, 5]),
      [("WhatIfForecastArns[0]", "5", "must be a string"), ("WhatIfForecastArns[1]", "5", "must be a string")]),
     ("bucket-with-two-dots", _s3(Path="s3://forecast..exports/x/"),
-     [("Destination.S3Config.Path", "'s3://forecast..exports/x/'", "has an invalid bucket name; use s3://bucket/prefix/")]),
-    ("key-of-1025-bytes", _s3(Path="s3://forecast-exports-bucket/" + "k" * 1025),
-     [("Destination.S3Config.Path", "'a key of 1025 bytes'",
-       "must have an S3 key part of at most 1024 bytes; use a shorter prefix")]),
+     [("Destination.S3Config.Path", "'s3://forecast..exports/x/'", "has an invalid bucket name 'forecast..exports': "
+      "must not have two periods in a row")]),
+    # 1,024 bytes less the longest file name Forecast writes under a generated name (docs/design.md).
+    ("key-of-926-bytes", _s3(Path="s3://forecast-exports-bucket/" + "k" * 926),
+     [("Destination.S3Config.Path", "'a key of 926 bytes'",
+       "must have an S3 key part of at most 925 bytes, so that the files Forecast writes under it fit S3's 1024; "
+       "use a shorter prefix")]),
     ("tag-key-not-a-string", valid_properties(Tags=[{"Key": 5, "Value": "v"}]),
      [("Tags[0].Key", "a value not shown here", "must be a string")]),
     ("tag-not-an-object", valid_properties(Tags=["team"]),
@@ -111,9 +116,9 @@ def test_each_problem_names_the_property_shows_the_value_and_gives_the_fix(
         valid_properties(WHAT_IF, WhatIfForecastArns=WHAT_IF_ARNS[:1]),
         valid_properties(Tags=[{"Key": "k", "Value": " v "}]),
         valid_properties(ForecastArn=FORECAST_ARN + ":v2"),
-        _s3(Path="s3://forecast-exports-bucket/" + "k" * 1024),
+        _s3(Path="s3://forecast-exports-bucket/" + "k" * 925),
     ],
-    ids=["one-what-if-source", "tag-value-with-spaces", "source-name-with-a-colon", "key-of-1024-bytes"],
+    ids=["one-what-if-source", "tag-value-with-spaces", "source-name-with-a-colon", "key-of-925-bytes"],
 )
 def test_values_at_a_rule_s_bound_are_accepted(properties: dict[str, Any]) -> None:
     assert find_problems(properties) == []
