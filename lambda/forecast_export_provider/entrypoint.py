@@ -114,9 +114,9 @@ def handler(event: dict[str, Any], context: Any) -> None:
     if cleanup is not None:
         # A request answered earlier whose clean-up (a failed replacement's deletion) goes on:
         # CloudFormation hears nothing more. Should the next hand-over fail, Lambda retries this event.
-        owned = owned_cleanup(event, cleanup, context)
-        if owned is not None:
-            clean_up(event, owned[0], owned[1], context, retry_on_failure=True)
+        request = cleanup_request(event)
+        if request is not None:
+            clean_up(event, request, cleanup, context, retry_on_failure=True)
         return
     helper(event, context)
     request, continuation = _in_flight.request, _in_flight.continuation()
@@ -135,24 +135,14 @@ def cleanup_state(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
-def owned_cleanup(
-    event: Mapping[str, Any], state: Mapping[str, Any], context: Any
-) -> tuple[Request, dict[str, Any]] | None:
-    """The request of a clean-up that may go ahead and its state, held to the total wait from now;
-    None if it must touch nothing (a forged or malformed event, or an export not this resource's)."""
+def cleanup_request(event: Mapping[str, Any]) -> Request | None:
+    """The request of a clean-up event; None for an event that is not a CloudFormation request (the
+    resource checks what the request may touch, as for any continuation)."""
     try:
-        request = Request.from_event(event)
-        deadline = float(state.get("deadline", 0.0))
-    except (KeyError, TypeError, ValueError):
-        logger.error("Not cleaning up: the event is not a CloudFormation request with a clean-up state")
+        return Request.from_event(event)
+    except (KeyError, TypeError):
+        logger.error("Not cleaning up: the event is not a CloudFormation request")
         return None
-    arn = state.get("arn")
-    refused = refusal(request, context.invoked_function_arn, [arn if isinstance(arn, str) else None])
-    if refused is not None:
-        logger.error("Not cleaning up for %s: %s", request.logical_id, refused.reason or "not its export")
-        return None
-    lifecycle = wiring().lifecycle
-    return request, {**state, "deadline": min(deadline, lifecycle.clock.now() + lifecycle.settings.total_wait)}
 
 
 def clean_up(

@@ -34,6 +34,11 @@ class ExportResource:
             return self._settle(request, lifecycle.begin(request), invocation)
         wait = WaitState.from_json(state)
         if wait.answered:
+            # A clean-up answers nothing, but passes the same checks as any continuation.
+            if (refused := refusal(request, invocation.function_arn, [wait.arn])) is not None:
+                logger.error("Not cleaning up for %s: %s", request.logical_id, refused.reason or "not its export")
+                return refused
+            wait.deadline = min(wait.deadline, lifecycle.clock.now() + lifecycle.settings.total_wait)
             return self._clean_up(request, wait, invocation)
         wait = bounded(request, wait, lifecycle.clock.now(), lifecycle.settings.total_wait)
         logger.info("Resuming %s %s at step %s", request.request_type, request.logical_id, wait.step)
