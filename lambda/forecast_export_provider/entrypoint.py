@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -41,6 +41,12 @@ from .tables import RESOURCE_TYPE as TABLE_RESOURCE_TYPE
 from .tables import TableResource
 from .validation import shorten
 from .wait_state import WaitSettings
+
+if TYPE_CHECKING:
+    from types_boto3_forecast import ForecastServiceClient
+    from types_boto3_glue import GlueClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
 
 STATE_KEY = "ForecastExportWait"
 """The key of a continuing request's state in ``CrHelperData`` (the name predates the table resource)."""
@@ -303,12 +309,12 @@ class Wiring:
     """What a container needs: built once, then shared by its invocations."""
 
     lifecycle: Lifecycle
-    lambda_client: Any
+    lambda_client: LambdaClient
     """The Lambda client with the full Invoke timeouts."""
-    _table_clients: dict[str, Any] | None = None
-    _short_invokers: dict[tuple[float, float], Any] = field(default_factory=dict)
+    _table_clients: TableClients | None = None
+    _short_invokers: dict[tuple[float, float], LambdaClient] = field(default_factory=dict)
 
-    def invoker(self, connect_timeout: float, read_timeout: float) -> Any:
+    def invoker(self, connect_timeout: float, read_timeout: float) -> LambdaClient:
         """A Lambda client whose Invoke attempts end within these timeouts."""
         if (connect_timeout, read_timeout) == (INVOKE_CONNECT_TIMEOUT, INVOKE_READ_TIMEOUT):
             return self.lambda_client
@@ -319,26 +325,40 @@ class Wiring:
 
     def table_resource(self, invocation: Invocation) -> TableResource:
         """The table resource for the function's own account and region."""
+        clients = self.table_clients()
         return TableResource(
-            **self.table_clients(),
+            glue=clients.glue,
+            s3=clients.s3,
+            forecast=clients.forecast,
             account_id=invocation.account_id,
             partition=invocation.partition,
             region=invocation.region,
         )
 
-    def table_clients(self) -> dict[str, Any]:
+    def table_clients(self) -> TableClients:
         """The Glue, S3 and Forecast clients of the table resource, made on first use."""
         if self._table_clients is None:
-            self._table_clients = {
-                service: boto3.client(service, config=TABLE_CLIENT_CONFIG) for service in ("glue", "s3", "forecast")
-            }
+            self._table_clients = TableClients(
+                glue=boto3.client("glue", config=TABLE_CLIENT_CONFIG),
+                s3=boto3.client("s3", config=TABLE_CLIENT_CONFIG),
+                forecast=boto3.client("forecast", config=TABLE_CLIENT_CONFIG),
+            )
         return self._table_clients
+
+
+@dataclass(frozen=True)
+class TableClients:
+    """The clients the table resource calls."""
+
+    glue: GlueClient
+    s3: S3Client
+    forecast: ForecastServiceClient
 
 
 def build_lifecycle(
     environ: Mapping[str, str] = os.environ,
     *,
-    client: Any = None,
+    client: ForecastServiceClient | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> Lifecycle:
@@ -364,7 +384,7 @@ def build_lifecycle(
 
 def build_lambda_client(
     connect_timeout: float = INVOKE_CONNECT_TIMEOUT, read_timeout: float = INVOKE_READ_TIMEOUT
-) -> Any:
+) -> LambdaClient:
     return boto3.client(
         "lambda",
         config=Config(

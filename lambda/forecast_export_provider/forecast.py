@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from botocore import xform_name
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from .kinds import ExportKind
+
+if TYPE_CHECKING:
+    from types_boto3_forecast import ForecastServiceClient
+    from types_boto3_forecast.type_defs import TagTypeDef
+
+Response = TypeVar("Response")
 
 TRANSIENT_CODES = frozenset(
     {
@@ -97,7 +103,7 @@ class ForecastExports:
     then, after which :class:`OutOfTime` is raised. Build one per request with :meth:`until`.
     """
 
-    client: Any
+    client: ForecastServiceClient
     clock: Clock
     backoff: Backoff
     retry_until: float = float("inf")
@@ -107,13 +113,18 @@ class ForecastExports:
         return ForecastExports(self.client, self.clock, self.backoff, retry_until)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """Call one Forecast operation, retrying transient failures until ``retry_until``."""
+        """Call the Forecast operation named ``operation`` (as the kinds table names them), retrying
+        transient failures until ``retry_until``."""
         method = getattr(self.client, xform_name(operation))
+        response: dict[str, Any] = self.retrying(operation, lambda: method(**params))
+        return response
+
+    def retrying(self, operation: str, send: Callable[[], Response]) -> Response:
+        """``send()``, one call of ``operation``, retried on transient failures until ``retry_until``."""
         attempt = 0
         while True:
             try:
-                response: dict[str, Any] = method(**params)
-                return response
+                return send()
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "Unknown")
                 status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -145,7 +156,7 @@ class ForecastExports:
         self.call(kind.delete_operation, **{kind.arn_property: arn})
 
     def stop(self, arn: str) -> None:
-        self.call("StopResource", ResourceArn=arn)
+        self.retrying("StopResource", lambda: self.client.stop_resource(ResourceArn=arn))
 
     def summaries(
         self, kind: ExportKind, filters: list[dict[str, str]] | None = None, max_pages: int | None = None
@@ -200,11 +211,12 @@ class ForecastExports:
         ]
 
     def tags(self, arn: str) -> dict[str, str]:
-        tags = self.call("ListTagsForResource", ResourceArn=arn).get("Tags", [])
-        return {tag["Key"]: tag["Value"] for tag in tags}
+        listed = self.retrying("ListTagsForResource", lambda: self.client.list_tags_for_resource(ResourceArn=arn))
+        return {tag["Key"]: tag["Value"] for tag in listed.get("Tags", [])}
 
     def tag(self, arn: str, tags: Mapping[str, str]) -> None:
-        self.call("TagResource", ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        pairs: list[TagTypeDef] = [{"Key": key, "Value": value} for key, value in tags.items()]
+        self.retrying("TagResource", lambda: self.client.tag_resource(ResourceArn=arn, Tags=pairs))
 
     def untag(self, arn: str, keys: list[str]) -> None:
-        self.call("UntagResource", ResourceArn=arn, TagKeys=keys)
+        self.retrying("UntagResource", lambda: self.client.untag_resource(ResourceArn=arn, TagKeys=keys))

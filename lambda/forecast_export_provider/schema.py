@@ -22,7 +22,10 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_glue.type_defs import ColumnTypeDef
 
 MAX_NAME_LENGTH = 255
 MAX_COMMENT_LENGTH = 255
@@ -50,7 +53,7 @@ class Column:
     type: str
     original: str
 
-    def glue(self) -> dict[str, str]:
+    def glue(self) -> ColumnTypeDef:
         """The column as Glue's ``Column`` structure."""
         return {"Name": self.name, "Type": self.type, "Comment": self.original[:MAX_COMMENT_LENGTH]}
 

@@ -21,7 +21,9 @@ def create_with_moto(stack: StackArtifact, stack_name: str, parameters: dict[str
     resolver = Resolver(parameters=dict(parameters or {}), region=REGION, account=ACCOUNT)
     resources = stack.resources
     with mock_aws():
-        iam, s3, kms = (boto3.client(name, region_name=REGION) for name in ("iam", "s3", "kms"))
+        iam = boto3.client("iam", region_name=REGION)
+        s3 = boto3.client("s3", region_name=REGION)
+        kms = boto3.client("kms", region_name=REGION)
         for logical_id, resource in resources.items():
             if resource["Type"] == "AWS::IAM::Role":
                 name = f"{stack_name}-{logical_id}"[:64]

@@ -166,7 +166,7 @@ def test_a_lost_create_table_answer_is_looked_up_and_the_table_kept(world: World
 
     def create_table_whose_answer_is_lost(**params: Any) -> Any:
         world.glue.create_table(**params)
-        error = {"Error": {"Code": "AlreadyExistsException", "Message": "Table already exists."}}
+        error: Any = {"Error": {"Code": "AlreadyExistsException", "Message": "Table already exists."}}
         raise ClientError(error, "CreateTable")
 
     glue = _Proxy(world.glue, create_table=create_table_whose_answer_is_lost)
@@ -183,7 +183,7 @@ def test_a_create_that_fails_after_writing_answers_an_id_the_rollback_delete_cle
     export_arn = world.make_export("forecast_export", "daily_export")
 
     def refused(**params: Any) -> Any:
-        error = {"Error": {"Code": "InternalServiceException", "Message": "try later"}}
+        error: Any = {"Error": {"Code": "InternalServiceException", "Message": "try later"}}
         raise ClientError(error, "CreateTable")
 
     def lost(**params: Any) -> Any:

@@ -659,6 +659,7 @@ class ForecastStandIn:
         if job.format is not None:
             result["Format"] = job.format
         output = self._model.operation_model(f"Describe{kind.noun}").output_shape
+        assert output is not None
         if "EstimatedTimeRemainingInMinutes" in output.members and status in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
             remaining = job.created_at + job.duration - now
             if math.isfinite(remaining):

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from forecast_export_provider.kinds import KINDS, ExportKind
+
+if TYPE_CHECKING:
+    from types_boto3_forecast import ForecastServiceClient
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -78,13 +81,16 @@ class MemoryJob:
 
 
 def _error(operation: str, code: str, message: str, status: int = 400) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}, operation
-    )
+    response: Any = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, operation)
 
 
 class MemoryForecast:
     """Forecast's export APIs in memory. Settings are attributes that tests change freely."""
+
+    def client(self) -> ForecastServiceClient:
+        """This stand-in, typed as the boto3 client it stands in for (it has the export operations only)."""
+        return cast("ForecastServiceClient", self)
 
     def __init__(self, clock: ManualClock, *, duration: float = 60.0, settle: float = 5.0) -> None:
         self.clock = clock

@@ -35,7 +35,7 @@ def forecast(clock: ManualClock) -> MemoryForecast:
 
 @pytest.fixture
 def lifecycle(forecast: MemoryForecast, clock: ManualClock) -> Lifecycle:
-    exports = ForecastExports(forecast, clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
+    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
     return Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
 
 
@@ -253,7 +253,7 @@ def test_a_failed_replacement_whose_stop_outlasts_the_deadline_is_answered_on_ti
     clean-up after it removes the new export.
     """
     forecast = MemoryForecast(clock, duration=60.0, settle=400.0)
-    exports = ForecastExports(forecast, clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
+    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
     lifecycle = Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
     created, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="600")))
     forecast.duration = FAR

@@ -94,7 +94,7 @@ JOB_SECONDS = 300.0
 
 
 def lifecycle_on(forecast: MemoryForecast, clock: Any, seed: int = 1) -> Lifecycle:
-    exports = ForecastExports(forecast, clock, Backoff(base=0.5, cap=2.0, rng=random.Random(seed)))
+    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(seed)))
     return Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(seed))
 
 

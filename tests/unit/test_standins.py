@@ -37,7 +37,7 @@ DESTINATION = {
         "RoleArn": "arn:aws:iam::123456789012:role/service-role/ForecastExportRole",
     }
 }
-FAKE_CREDENTIALS = {
+FAKE_CREDENTIALS: dict[str, Any] = {
     "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
     "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 }
@@ -1002,7 +1002,8 @@ def test_lambda_service_refuses_or_throttles_invoke_when_asked(lambda_service: L
         assert error is not None
         assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 429
         assert error.response["Error"]["Code"] == "TooManyRequestsException"
-        assert error.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        response: Any = error.response  # Lambda's throttling answer carries a Reason that botocore's type omits
+        assert response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert received == [b"{}"]
     assert [r.status for r in lambda_service.invocations] == [403, 403, 429, 429, 202]
 

@@ -45,8 +45,9 @@ class NoCalls:
 
 
 def resource() -> TableResource:
+    no_calls: Any = NoCalls()
     return TableResource(
-        glue=NoCalls(), s3=NoCalls(), forecast=NoCalls(), account_id="123456789012", partition="aws", region="us-east-1"
+        glue=no_calls, s3=no_calls, forecast=no_calls, account_id="123456789012", partition="aws", region="us-east-1"
     )
 
 

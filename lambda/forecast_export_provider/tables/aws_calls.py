@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..resource import Failure
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectTypeDef
+
+Response = TypeVar("Response")
 
 CLIENT_CONFIG = Config(
     connect_timeout=5, read_timeout=15, retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=16
@@ -18,21 +23,26 @@ CLIENT_CONFIG = Config(
 
 
 def call(
-    client: Any, operation: str, ignore: frozenset[str] | set[str], params: Mapping[str, Any]
-) -> dict[str, Any] | None:
-    """One AWS call; an error code in ``ignore`` answers None, any other error is a failure with AWS's message."""
+    operation: str,
+    send: Callable[[], Response],
+    *,
+    ignore: frozenset[str] = frozenset(),
+    expected_owner: tuple[str, str] | None = None,
+) -> Response | None:
+    """``send()``, one call of ``operation``: an error code in ``ignore`` answers None, any other error is a
+    failure with AWS's message. ``expected_owner`` (bucket, account) names the bucket an S3 call sent
+    ``ExpectedBucketOwner`` for, so that a refusal says whose bucket it must be."""
     try:
-        response: dict[str, Any] = getattr(client, xform_name(operation))(**params)
-        return response
+        return send()
     except ClientError as error:
         code, message = error_of(error)
         if code in ignore:
             return None
-        bucket = params.get("Bucket")
-        if code in ("AccessDenied", "403") and "ExpectedBucketOwner" in params:
+        if code in ("AccessDenied", "403") and expected_owner is not None:
+            bucket, account = expected_owner
             raise Failure(
                 f"{operation} on bucket {bucket} failed: {code}: {message} (the bucket must belong to account "
-                f"{params['ExpectedBucketOwner']}, the provider's)"
+                f"{account}, the provider's)"
             ) from None
         raise Failure(f"{operation} failed: {code}: {message}") from None
     except BotoCoreError as error:
@@ -49,26 +59,21 @@ class OwnedBuckets:
     """S3 calls on buckets of one account: every call carries ``ExpectedBucketOwner``, so S3 refuses any
     call on a bucket that another account owns (a bucket deleted and its name taken elsewhere)."""
 
-    def __init__(self, client: Any, account_id: str) -> None:
+    def __init__(self, client: S3Client, account_id: str) -> None:
         self.client = client
         self.account_id = account_id
 
-    def call(
-        self, operation: str, *, ignore: frozenset[str] | set[str] = frozenset(), **params: Any
-    ) -> dict[str, Any] | None:
-        return call(self.client, operation, ignore, {**params, "ExpectedBucketOwner": self.account_id})
-
     def list(
         self, bucket: str, prefix: str, *, delimiter: str | None, limit: int | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[ObjectTypeDef]:
         """ListObjectsV2 ``Contents`` under ``prefix``, every page (or one page of at most ``limit``)."""
-        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+        params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "ExpectedBucketOwner": self.account_id}
         if delimiter:
             params["Delimiter"] = delimiter
         if limit:
             params["MaxKeys"] = limit
         while True:
-            page = self.call("ListObjectsV2", **params)
+            page = self._call("ListObjectsV2", bucket, lambda: self.client.list_objects_v2(**params))
             assert page is not None
             yield from page.get("Contents", [])
             if limit or not page.get("IsTruncated"):
@@ -76,7 +81,35 @@ class OwnedBuckets:
             params["ContinuationToken"] = page["NextContinuationToken"]
 
     def get_range(self, bucket: str, key: str, byte_range: str) -> bytes:
-        response = self.call("GetObject", Bucket=bucket, Key=key, Range=byte_range)
+        response = self._call(
+            "GetObject",
+            bucket,
+            lambda: self.client.get_object(
+                Bucket=bucket, Key=key, Range=byte_range, ExpectedBucketOwner=self.account_id
+            ),
+        )
         assert response is not None
-        body: bytes = response["Body"].read()
-        return body
+        return response["Body"].read()
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self._call(
+            "PutObject",
+            bucket,
+            lambda: self.client.put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, ExpectedBucketOwner=self.account_id
+            ),
+        )
+
+    def delete(self, bucket: str, key: str) -> None:
+        """DeleteObject; a bucket that is gone has nothing left to delete."""
+        self._call(
+            "DeleteObject",
+            bucket,
+            lambda: self.client.delete_object(Bucket=bucket, Key=key, ExpectedBucketOwner=self.account_id),
+            ignore=frozenset({"NoSuchBucket"}),
+        )
+
+    def _call(
+        self, operation: str, bucket: str, send: Callable[[], Response], *, ignore: frozenset[str] = frozenset()
+    ) -> Response | None:
+        return call(operation, send, ignore=ignore, expected_owner=(bucket, self.account_id))

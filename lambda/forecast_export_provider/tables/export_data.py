@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +17,9 @@ from .aws_calls import OwnedBuckets, error_of
 from .export_files import DataFile, run_files
 from .properties import TableSpec
 from .s3_ranged import RangedObject
+
+if TYPE_CHECKING:
+    from types_boto3_forecast import ForecastServiceClient
 
 READ_WORKERS = 16
 """Data files whose headers or footers are read at the same time."""
@@ -37,7 +40,7 @@ class ExportData:
 class ExportReader:
     """Describes an export and reads its own files' schema; clients from outside."""
 
-    def __init__(self, *, s3: OwnedBuckets, forecast: Any) -> None:
+    def __init__(self, *, s3: OwnedBuckets, forecast: ForecastServiceClient) -> None:
         self.s3 = s3
         self.forecast = forecast
 

@@ -14,7 +14,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from types_boto3_glue.type_defs import TableInputTypeDef
 
 EXPORT_PARAMETER = "forecast_export_table"
 """Glue table parameter naming the export the table reads; alone, the mark of earlier versions."""
@@ -89,10 +92,11 @@ def relation(table: Mapping[str, Any] | None, asking: Owner) -> Relation | None:
     return Relation.FOREIGN if mark is None else mark.relation_to(asking)
 
 
-def with_mark(table: Mapping[str, Any], mark: Mark) -> dict[str, Any]:
+def with_mark(table: Mapping[str, Any], mark: Mark) -> TableInputTypeDef:
     """A TableInput for UpdateTable: ``table`` (GetTable's ``Table``) as it is, carrying ``mark``."""
     kept = ("Name", "Description", "TableType", "StorageDescriptor", "PartitionKeys")
     table_input = {key: table[key] for key in kept if key in table}
     parameters = {key: value for key, value in (table.get("Parameters") or {}).items() if key not in MARK_PARAMETERS}
     table_input["Parameters"] = {**parameters, **mark.parameters()}
-    return table_input
+    # GetTable's Table holds these members in the shapes TableInput gives them.
+    return cast("TableInputTypeDef", table_input)

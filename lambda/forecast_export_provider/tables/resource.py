@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,6 +22,12 @@ from .aws_calls import OwnedBuckets, call, error_of
 from .export_data import ExportData, ExportReader, tail
 from .ownership import EARLIER_MARK, Mark, Owner, Relation, relation, with_mark
 from .properties import MANIFEST_NAME, TableSpec, parse_table, split_s3
+
+if TYPE_CHECKING:
+    from types_boto3_forecast import ForecastServiceClient
+    from types_boto3_glue import GlueClient
+    from types_boto3_glue.type_defs import SerDeInfoTypeDef, TableInputTypeDef
+    from types_boto3_s3 import S3Client
 
 SUCCESS = Status.SUCCESS
 FAILED = Status.FAILED
@@ -40,7 +46,16 @@ logger = logging.getLogger(__name__)
 class TableResource:
     """Create, Update and Delete of ``Custom::ForecastExportTable``; stateless, clients from outside."""
 
-    def __init__(self, *, glue: Any, s3: Any, forecast: Any, account_id: str, partition: str, region: str) -> None:
+    def __init__(
+        self,
+        *,
+        glue: GlueClient,
+        s3: S3Client,
+        forecast: ForecastServiceClient,
+        account_id: str,
+        partition: str,
+        region: str,
+    ) -> None:
         self.glue = glue
         self.s3 = OwnedBuckets(s3, account_id)
         self.exports = ExportReader(s3=self.s3, forecast=forecast)
@@ -181,10 +196,15 @@ class TableResource:
             return EARLIER_MARK
         return mark.previous
 
-    def _create_table(self, spec: TableSpec, table_input: dict[str, Any], owner: Owner) -> None:
+    def _create_table(self, spec: TableSpec, table_input: TableInputTypeDef, owner: Owner) -> None:
         """CreateTable; when its answer is lost (a retry meets AlreadyExists, a timeout), look before answering."""
         try:
-            self._glue("CreateTable", CatalogId=spec.catalog_id, DatabaseName=spec.database, TableInput=table_input)
+            call(
+                "CreateTable",
+                lambda: self.glue.create_table(
+                    CatalogId=spec.catalog_id, DatabaseName=spec.database, TableInput=table_input
+                ),
+            )
             return
         except Failure as failure:
             error = failure
@@ -196,7 +216,7 @@ class TableResource:
             logger.info("CreateTable's answer was lost, but the table is there: %s", error.reason)
             return
         try:
-            self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+            self.s3.delete(spec.manifest_bucket, spec.manifest_key)
         except Failure:
             raise Failure(error.reason, touched=True) from None
         raise error
@@ -226,7 +246,7 @@ class TableResource:
             self._update_table(spec.catalog_id, spec.database, table_input)
         except Failure:
             if moved:
-                self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+                self.s3.delete(spec.manifest_bucket, spec.manifest_key)
             raise
         self._remove_old_manifest(found, spec)
         logger.info("Updated table %s.%s", spec.database, spec.table)
@@ -235,9 +255,11 @@ class TableResource:
     def _remove(self, catalog_id: str, database: str, table: str, found: Mapping[str, Any]) -> None:
         manifest = split_s3(found.get("StorageDescriptor", {}).get("Location"))
         if manifest is not None:
-            self._s3("DeleteObject", Bucket=manifest[0], Key=manifest[1] + MANIFEST_NAME, ignore={"NoSuchBucket"})
-        self._glue(
-            "DeleteTable", CatalogId=catalog_id, DatabaseName=database, Name=table, ignore={"EntityNotFoundException"}
+            self.s3.delete(manifest[0], manifest[1] + MANIFEST_NAME)
+        call(
+            "DeleteTable",
+            lambda: self.glue.delete_table(CatalogId=catalog_id, DatabaseName=database, Name=table),
+            ignore=frozenset({"EntityNotFoundException"}),
         )
         logger.info("Deleted table %s.%s", database, table)
 
@@ -248,12 +270,12 @@ class TableResource:
         except InvalidProperties:
             return
         if self.table_arn(spec) == physical_id:
-            self._s3("DeleteObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, ignore={"NoSuchBucket"})
+            self.s3.delete(spec.manifest_bucket, spec.manifest_key)
 
     def _remove_old_manifest(self, found: Mapping[str, Any], spec: TableSpec) -> None:
         old = split_s3(found.get("StorageDescriptor", {}).get("Location"))
         if old is not None and old != (spec.manifest_bucket, spec.manifest_prefix):
-            self._s3("DeleteObject", Bucket=old[0], Key=old[1] + MANIFEST_NAME, ignore={"NoSuchBucket"})
+            self.s3.delete(old[0], old[1] + MANIFEST_NAME)
 
     # The manifest and the table
 
@@ -273,9 +295,9 @@ class TableResource:
 
     def _write_manifest(self, spec: TableSpec, export: ExportData) -> None:
         body = "".join(file.uri + "\n" for file in export.files).encode()
-        self._s3("PutObject", Bucket=spec.manifest_bucket, Key=spec.manifest_key, Body=body, ContentType="text/plain")
+        self.s3.put(spec.manifest_bucket, spec.manifest_key, body, "text/plain")
 
-    def _table_input(self, spec: TableSpec, export: ExportData, mark: Mark) -> dict[str, Any]:
+    def _table_input(self, spec: TableSpec, export: ExportData, mark: Mark) -> TableInputTypeDef:
         parameters = {
             "EXTERNAL": "TRUE",
             "classification": export.format.lower(),
@@ -285,7 +307,7 @@ class TableResource:
         if export.format == "CSV":
             # An empty value in a double column would fail the query under OpenCSVSerde: read it as NULL.
             parameters.update({"skip.header.line.count": "1", "use.null.for.invalid.data": "true"})
-            serde = {
+            serde: SerDeInfoTypeDef = {
                 "SerializationLibrary": CSV_SERDE,
                 "Parameters": {"separatorChar": CSV_SEPARATOR, "quoteChar": CSV_QUOTE, "escapeChar": CSV_ESCAPE},
             }
@@ -343,23 +365,18 @@ class TableResource:
             raise Failure(f"GetDatabase failed: {error}") from None
 
     def _get_table(self, catalog_id: str, database: str, table: str) -> dict[str, Any] | None:
-        response = self._glue(
-            "GetTable", CatalogId=catalog_id, DatabaseName=database, Name=table, ignore={"EntityNotFoundException"}
+        response = call(
+            "GetTable",
+            lambda: self.glue.get_table(CatalogId=catalog_id, DatabaseName=database, Name=table),
+            ignore=frozenset({"EntityNotFoundException"}),
         )
         return None if response is None else dict(response["Table"])
 
-    def _update_table(self, catalog_id: str, database: str, table_input: dict[str, Any]) -> None:
-        self._glue("UpdateTable", CatalogId=catalog_id, DatabaseName=database, TableInput=table_input)
-
-    def _glue(
-        self, operation: str, *, ignore: frozenset[str] | set[str] = frozenset(), **params: Any
-    ) -> dict[str, Any] | None:
-        return call(self.glue, operation, ignore, params)
-
-    def _s3(
-        self, operation: str, *, ignore: frozenset[str] | set[str] = frozenset(), **params: Any
-    ) -> dict[str, Any] | None:
-        return self.s3.call(operation, ignore=ignore, **params)
+    def _update_table(self, catalog_id: str, database: str, table_input: TableInputTypeDef) -> None:
+        call(
+            "UpdateTable",
+            lambda: self.glue.update_table(CatalogId=catalog_id, DatabaseName=database, TableInput=table_input),
+        )
 
 
 def _logical_id(mark: Mark) -> str:
