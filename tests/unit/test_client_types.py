@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 from botocore import xform_name
 
@@ -41,8 +41,7 @@ FILLED_IN_BY_BOTOCORE = frozenset({"SSECustomerKeyMD5", "CopySourceSSECustomerKe
 
 
 def runtime_operation(service: str, operation: str) -> Any:
-    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    return client.meta.service_model.operation_model(operation)
+    return botocore.session.get_session().get_service_model(service).operation_model(operation)
 
 
 def stub_types(service: str, operation: str) -> tuple[Any, Any]:
