@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -383,30 +382,3 @@ def test_an_imported_export_offers_state_change_rules_and_tables_as_an_owned_one
     pattern = template.to_json()["Resources"][logical_id_of(stack, rule)]["Properties"]["EventPattern"]
     assert pattern["$or"] == [{"resources": [arn]}, {"detail": {"Arn": [arn]}}]
     assert stack.resolve(table.resource.node.default_child._cfn_properties["ExportArn"]) == arn  # type: ignore[union-attr]
-
-
-def test_no_construct_module_imports_another_in_a_circle_or_inside_a_function() -> None:
-    """Fault table: "the construct modules import each other in a circle"."""
-    package = Path(exports_module.__file__).parent
-    graph: dict[str, set[str]] = {}
-    for path in package.glob("*.py"):
-        tree = ast.parse(path.read_text())
-        # Every import counts, those under TYPE_CHECKING too.
-        graph[path.stem] = {
-            (node.module or "").split(".")[0] or alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 1
-            for alias in node.names
-        }
-        for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]:
-            local = [n for n in ast.walk(function) if isinstance(n, ast.ImportFrom) and n.level == 1]
-            assert local == [], f"{path.name}: {function.name} imports {[n.module for n in local]}"
-        assert len(path.read_text().splitlines()) <= 550, path.name
-
-    def reaches(start: str, target: str, seen: set[str]) -> bool:
-        return any(
-            nxt == target or (nxt not in seen and reaches(nxt, target, seen | {nxt})) for nxt in graph.get(start, ())
-        )
-
-    circles = [module for module in graph if reaches(module, module, {module})]
-    assert circles == []
