@@ -3,6 +3,7 @@ becomes jobs, the spread of the attempts and the settings read from the environm
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from forecast_export_provider.queueing import (
     QueueSettings,
     next_attempt_delay,
     predicted_free_slot,
+    turn_offset,
 )
 
 SETTINGS = QueueSettings(poll=8.0, retry=1.0, margin=0.1)
@@ -83,11 +85,23 @@ def test_attempts_after_a_predicted_slot_come_within_one_poll_of_it_the_longest_
     assert max(queued_long_ago) < min(just_queued)
 
 
-def test_a_slot_predicted_for_now_means_polling_not_an_immediate_attempt() -> None:
+def test_a_refusal_exactly_at_the_predicted_slot_waits_for_the_next_step() -> None:
+    # The refusal at the slot was this waiter's try in the slot's step: its next turn is a step later.
     jobs = [JobSeen(0.0, 300.0), *[JobSeen(1000.0, None)] * QUOTA]
     now = 1000.0 + 0.9 * 300.0
+    assert predicted_free_slot(jobs, SETTINGS.margin) == now
     delays = [next_attempt_delay(SETTINGS, jobs, now, random.Random(seed)) for seed in SEEDS]
-    assert min(delays) >= SETTINGS.poll * 0.5
+    assert min(delays) > SETTINGS.poll
+
+
+@pytest.mark.parametrize("queued_seconds", [0.0, 0.5, -30.0])
+def test_a_waiter_that_has_just_queued_tries_at_the_end_of_the_step(queued_seconds: float) -> None:
+    # Under a second, or a negative time from a clock that moved back, counts as just arrived.
+    offset = turn_offset(SETTINGS, queued_seconds, random.Random(7))
+    expected = SETTINGS.poll * random.Random(7).uniform(0.9, 1.0)
+    if queued_seconds > 0:
+        expected *= math.exp(-queued_seconds / SETTINGS.seniority)
+    assert offset == pytest.approx(expected, rel=1e-12)
 
 
 def test_the_settings_come_from_the_environment() -> None:

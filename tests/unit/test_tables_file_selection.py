@@ -146,3 +146,8 @@ def test_other_suffixes_and_malformed_stamps_or_parts_are_not_parts() -> None:
 
 def test_no_listed_objects_mean_no_files() -> None:
     assert keys([]) == []
+
+
+def test_a_format_this_version_does_not_know_takes_parts_without_a_suffix() -> None:
+    listed = [item(f"{NAME}_{STAMP}_part0"), item(f"{NAME}_{STAMP}_part1.csv"), item(f"{NAME}_{STAMP}_part2.json")]
+    assert keys(listed, export_format="JSON") == [f"{NAME}_{STAMP}_part0"]
