@@ -167,11 +167,32 @@ def test_a_known_short_name_leaves_more_room_for_the_key() -> None:
     assert max_key_bytes(FORECAST_EXPORT, "daily") == max_key_bytes(FORECAST_EXPORT) + 63 - len("daily")
 
 
+def test_an_explicit_name_sets_the_key_limit_of_its_export_and_an_unresolved_one_the_generated_limit() -> None:
+    limit = max_key_bytes(FORECAST_EXPORT, "daily")
+
+    def with_key(key_bytes: int, name: object = "daily") -> dict[str, object]:
+        properties = valid_properties(ForecastExportJobName=name)
+        properties["Destination"]["S3Config"]["Path"] = "s3://forecast-exports-bucket/" + "k" * key_bytes
+        return properties
+
+    assert find_problems(with_key(limit)) == []
+    [problem] = find_problems(with_key(limit + 1))
+    assert f"at most {limit} bytes" in problem.rule
+    # A name that is not known yet (a token at synth) may be as long as a generated one.
+    unresolved = "${Token[NAME]}"
+    [problem] = find_problems(with_key(limit, unresolved), skip=lambda value: value == unresolved)
+    assert f"at most {max_key_bytes(FORECAST_EXPORT)} bytes" in problem.rule
+
+
 BARE_NAMES = [
-    ("Custom::ForecastExportJob", "ForecastArn", "forecast/<name>"),
-    ("Custom::PredictorBacktestExportJob", "PredictorArn", "predictor/<name>"),
-    ("Custom::ExplainabilityExport", "ExplainabilityArn", "explainability/<name>"),
-    ("Custom::WhatIfForecastExport", "WhatIfForecastArns", "what-if-forecast/<name>"),
+    (
+        "Custom::ForecastExportJob",
+        "ForecastArn",
+        "of a forecast, arn:<partition>:forecast:<region>:<account>:forecast/<name>",
+    ),
+    ("Custom::PredictorBacktestExportJob", "PredictorArn", "of a predictor, arn:"),
+    ("Custom::ExplainabilityExport", "ExplainabilityArn", "of an explainability, arn:"),
+    ("Custom::WhatIfForecastExport", "WhatIfForecastArns", "of a what-if-forecast, arn:"),
     ("Custom::ForecastExportJob", "Destination.S3Config.RoleArn", "arn:<partition>:iam::<account>:role/<name>"),
     ("Custom::ForecastExportJob", "Destination.S3Config.KMSKeyArn", "arn:<partition>:kms:<region>:<account>:key/<id>"),
 ]
