@@ -214,3 +214,15 @@ def test_a_bare_name_where_an_arn_is_expected_is_told_which_arn(
     assert problem.property.startswith(property_path)
     assert "must be the ARN of" in problem.rule and expected in problem.rule
     assert "'demand'" in str(problem) and "must match" not in str(problem)
+
+
+def test_an_empty_source_arn_is_told_which_arn_not_a_length() -> None:
+    properties = valid_properties(ForecastArn="")
+    [problem] = find_problems(properties)
+    assert problem.property == "ForecastArn" and problem.rule.startswith("must be the ARN of a forecast")
+
+
+def test_a_list_where_one_source_arn_is_expected_is_one_problem() -> None:
+    properties = valid_properties(ForecastArn=["arn:aws:forecast:us-east-1:123456789012:predictor/p"])
+    [problem] = find_problems(properties)
+    assert (problem.property, problem.rule) == ("ForecastArn", "must be a string")
