@@ -117,14 +117,20 @@ class Lifecycle:
     def abandon(self, request: Request, state: WaitState) -> str:
         """A request that cannot be continued; returns what its FAILED answer's Reason should add.
 
-        An Update's unfinished replacement is deleted after that answer, which keeps the old id (so
-        CloudFormation never deletes the new export): ``state`` turns into that clean-up. No call
-        is made here, so that nothing delays the answer.
+        An Update's replacement, unfinished or failed and being deleted, is deleted after that
+        answer, which keeps the old id (so CloudFormation never deletes the new export): ``state``
+        turns into that clean-up. No call is made here, so that nothing delays the answer.
         """
-        if request.request_type != "Update" or not state.replacing or state.arn is None or state.kind is None:
+        failed_replacement = state.then_fail is not None and not state.answered
+        if request.request_type != "Update" or state.arn is None or state.kind is None:
             return ""
+        if not (state.replacing or failed_replacement):
+            return ""
+        name = export_name(state.arn)
         state.clean_up_after_answer(self.clock.now() + self.settings.total_wait)
-        return f" (the unfinished replacement {export_name(state.arn)} is stopped and deleted after this answer)"
+        if failed_replacement:
+            return f" ({state.then_fail}; the failed replacement {name} is deleted after this answer)"
+        return f" (the unfinished replacement {name} is stopped and deleted after this answer)"
 
 
 class _Run:

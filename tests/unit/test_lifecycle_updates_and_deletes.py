@@ -385,3 +385,29 @@ def test_a_stop_answered_not_found_while_the_job_still_shows_is_tried_again(
     assert outcome.status is Status.SUCCESS, outcome.reason
     assert forecast.count("StopResource") == 6
     assert forecast.live() == []
+
+
+def test_a_failed_replacement_whose_deletion_cannot_continue_is_deleted_after_the_answer(clock: ManualClock) -> None:
+    """Fault table: the continuation cannot be started in an Update's replacement, here while the
+    failed replacement is being stopped: the answer names the replacement's failure, and the
+    replacement is deleted after it."""
+    forecast = MemoryForecast(clock, duration=60.0, settle=400.0)
+    lifecycle = lifecycle_on(forecast, clock)
+    created, _ = run(lifecycle, request("Create", valid_properties()))
+    forecast.duration = FAR
+    forecast.faults["DescribeForecastExportJob"] = refused(
+        "DescribeForecastExportJob", "AccessDeniedException", 1, after=1
+    )
+    req = replacement_of(created)
+    state = lifecycle.begin(req)
+    assert lifecycle.run(req, state, clock.now() + 10.0).status is Status.CONTINUE
+    calls = len(forecast.calls)
+
+    note = lifecycle.abandon(req, state)
+
+    assert note.startswith(" (DescribeForecastExportJob failed: AccessDeniedException from Forecast; ")
+    assert note.endswith(f"the failed replacement {export_name(str(state.arn))} is deleted after this answer)")
+    assert len(forecast.calls) == calls, "nothing may delay the answer"
+    assert failure_physical_id(req, state) == created.physical_id
+    assert clean_up_to_the_end(lifecycle, req, state).status is Status.SUCCESS
+    assert [job.arn for job in forecast.live()] == [created.physical_id]
