@@ -47,7 +47,11 @@ TARGETS: dict[str, Target] = {
     "lifecycle": Target(
         "forecast_export_provider/lifecycle.py",
         # test_waiting_budget.py is left out: its simulations take seconds per mutant.
-        ("tests/unit/test_lifecycle.py", "tests/unit/test_lifecycle_updates_and_deletes.py"),
+        (
+            "tests/unit/test_lifecycle.py",
+            "tests/unit/test_lifecycle_creates.py",
+            "tests/unit/test_lifecycle_updates_and_deletes.py",
+        ),
         functions=(
             "failure_physical_id",
             "_Run.update",
