@@ -8,6 +8,7 @@ HTTP stand-in (:mod:`tests.standins.forecast`) proves the wire protocol; this on
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.kinds import KINDS, ExportKind
+from forecast_export_provider.lifecycle import Lifecycle
+from forecast_export_provider.wait_state import WaitSettings
 
 if TYPE_CHECKING:
     from types_boto3_forecast import ForecastServiceClient
@@ -289,3 +293,11 @@ def _matches(job: MemoryJob, status: str, item: dict[str, str]) -> bool:
 
 def _snake(noun: str) -> str:
     return "".join("_" + char.lower() if char.isupper() else char for char in noun).lstrip("_")
+
+
+def lifecycle_on(forecast: MemoryForecast, clock: ManualClock, **settings: Any) -> Lifecycle:
+    """An in-process Lifecycle on this stand-in, with seeded randomness and the constructs' wait;
+    ``settings`` override :class:`WaitSettings` fields."""
+    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
+    wait = WaitSettings(**{"total_wait": 3480.0, "poll_interval": 4.5, **settings})
+    return Lifecycle(exports, clock, wait, random.Random(2))

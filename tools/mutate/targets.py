@@ -48,9 +48,9 @@ TARGETS: dict[str, Target] = {
         "forecast_export_provider/lifecycle.py",
         # test_waiting_budget.py is left out: its simulations take seconds per mutant.
         (
-            "tests/unit/test_lifecycle.py",
-            "tests/unit/test_lifecycle_creates.py",
-            "tests/unit/test_lifecycle_updates_and_deletes.py",
+            "tests/unit/lifecycle/test_lifecycle.py",
+            "tests/unit/lifecycle/test_lifecycle_creates.py",
+            "tests/unit/lifecycle/test_lifecycle_updates_and_deletes.py",
         ),
         functions=(
             "failure_physical_id",

@@ -7,36 +7,18 @@ Lambda runtime and Forecast's wire protocol; these pin the domain logic one case
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
 
-from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.lifecycle import Lifecycle, failure_physical_id
 from forecast_export_provider.resource import Outcome, Request, Status
-from forecast_export_provider.wait_state import Step, WaitSettings, WaitState
+from forecast_export_provider.wait_state import Step, WaitState
 from tests.properties import RESOURCE_TYPES, valid_properties
-from tests.standins.memory_forecast import ManualClock, MemoryForecast
+from tests.standins.memory_forecast import ManualClock, MemoryForecast, lifecycle_on
 
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/forecast-exports/5b3e7c80-1d2a-11ef-9a4c-0a1b2c3d4e5f"
 FAR = float("inf")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def forecast(clock: ManualClock) -> MemoryForecast:
-    return MemoryForecast(clock, duration=60.0)
-
-
-@pytest.fixture
-def lifecycle(forecast: MemoryForecast, clock: ManualClock) -> Lifecycle:
-    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
-    return Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
 
 
 def request(request_type: str, properties: dict[str, Any], **fields: Any) -> Request:
@@ -253,8 +235,7 @@ def test_a_failed_replacement_whose_stop_outlasts_the_deadline_is_answered_on_ti
     clean-up after it removes the new export.
     """
     forecast = MemoryForecast(clock, duration=60.0, settle=400.0)
-    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
-    lifecycle = Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
+    lifecycle = lifecycle_on(forecast, clock)
     created, _ = run(lifecycle, request("Create", valid_properties(ServiceTimeout="600")))
     forecast.duration = FAR
     started = clock.now()

@@ -7,40 +7,24 @@ what is left in it afterwards.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from botocore.exceptions import ClientError
 
-from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.lifecycle import Lifecycle, export_name, failure_physical_id
 from forecast_export_provider.resource import Status
-from forecast_export_provider.wait_state import WaitSettings
 from tests.properties import ROLE_ARN, valid_properties
-from tests.standins.memory_forecast import ManualClock, MemoryForecast
-from tests.unit.test_lifecycle import FAR, clean_up_to_the_end, named, replacement_of, request, run, run_to_the_end
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def forecast(clock: ManualClock) -> MemoryForecast:
-    return MemoryForecast(clock, duration=60.0)
-
-
-def lifecycle_on(forecast: MemoryForecast, clock: ManualClock) -> Lifecycle:
-    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
-    return Lifecycle(exports, clock, WaitSettings(total_wait=3480.0, poll_interval=4.5), random.Random(2))
-
-
-@pytest.fixture
-def lifecycle(forecast: MemoryForecast, clock: ManualClock) -> Lifecycle:
-    return lifecycle_on(forecast, clock)
+from tests.standins.memory_forecast import ManualClock, MemoryForecast, lifecycle_on
+from tests.unit.lifecycle.test_lifecycle import (
+    FAR,
+    clean_up_to_the_end,
+    named,
+    replacement_of,
+    request,
+    run,
+    run_to_the_end,
+)
 
 
 def refused(operation: str, code: str, times: float = FAR, *, after: int = 0) -> Callable[[], None]:

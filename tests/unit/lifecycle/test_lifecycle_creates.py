@@ -8,43 +8,19 @@ Forecast, what is left in Forecast and when things happen.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 
-from forecast_export_provider.forecast import Backoff, ForecastExports
 from forecast_export_provider.lifecycle import Lifecycle
 from forecast_export_provider.resource import Status
 from forecast_export_provider.validation import parse
-from forecast_export_provider.wait_state import WaitSettings
 from tests.properties import ACCOUNT, REGION, valid_properties
-from tests.standins.memory_forecast import ManualClock, MemoryForecast
-from tests.unit.test_lifecycle import FAR, named, request, run
+from tests.standins.memory_forecast import ManualClock, MemoryForecast, lifecycle_on
+from tests.unit.lifecycle.test_lifecycle import FAR, named, request, run
 
 OTHER_FORECAST = f"arn:aws:forecast:{REGION}:{ACCOUNT}:forecast/returns"
 CREATE, LIST, DESCRIBE = "CreateForecastExportJob", "ListForecastExportJobs", "DescribeForecastExportJob"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def forecast(clock: ManualClock) -> MemoryForecast:
-    return MemoryForecast(clock, duration=60.0)
-
-
-def lifecycle_on(forecast: MemoryForecast, clock: ManualClock, **settings: Any) -> Lifecycle:
-    exports = ForecastExports(forecast.client(), clock, Backoff(base=0.5, cap=2.0, rng=random.Random(1)))
-    wait = WaitSettings(**{"total_wait": 3480.0, "poll_interval": 4.5, **settings})
-    return Lifecycle(exports, clock, wait, random.Random(2))
-
-
-@pytest.fixture
-def lifecycle(forecast: MemoryForecast, clock: ManualClock) -> Lifecycle:
-    return lifecycle_on(forecast, clock)
 
 
 def export_elsewhere(lifecycle: Lifecycle, name: str, **extra: Any) -> str:
